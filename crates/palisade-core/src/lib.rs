@@ -1,0 +1,25 @@
+//! The Palisade model: everything the stages of a scan hand to each other.
+//!
+//! Data flows one way through Palisade: sources are loaded into an [`Inventory`] of
+//! [`Resource`]s, controls judge resources and emit [`Violation`]s, the engine turns those into
+//! [`Finding`]s inside a [`ScanResult`], and reporters render the result. This crate holds the
+//! types those stages share and nothing else: no I/O, no policy.
+
+mod control;
+mod finding;
+mod path;
+mod resource;
+mod result;
+mod value;
+
+pub use control::{
+    Alias, ControlMeta, Family, FixAvailability, Framework, FrameworkRef, PssLevel, Severity, Tool,
+};
+pub use finding::{Finding, Fix, FixOp, FixSafety, Location, Violation};
+pub use path::ObjectPath;
+pub use resource::{Inventory, Origin, Resource, ResourceId, Source, SourceId};
+pub use result::{
+    ControlSummary, Diagnostic, DiagnosticLevel, ExpiredException, NotEvaluated, ScanResult,
+    SuppressedFinding, Suppression,
+};
+pub use value::{Entry, Node, Span, TypeError, Value};

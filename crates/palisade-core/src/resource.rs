@@ -1,0 +1,121 @@
+//! Resources, where they came from, and the inventory that holds them.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::value::Node;
+
+/// What identifies a Kubernetes object to a person reading a report.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceId {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ResourceId {
+    /// The API group, empty for the core group.
+    pub fn group(&self) -> &str {
+        match self.api_version.split_once('/') {
+            Some((group, _)) => group,
+            None => "",
+        }
+    }
+}
+
+impl fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{}/{} ({ns})", self.kind, self.name),
+            None => write!(f, "{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+/// Index of a [`Source`] in [`Inventory::sources`].
+pub type SourceId = usize;
+
+/// A text that resources were read from: a file, stdin, or rendered Helm/Kustomize output.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The path shown to users (relative to where they pointed Palisade, when possible).
+    pub path: Arc<str>,
+    pub text: Arc<str>,
+}
+
+/// Where a resource came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The source text holding the resource, if it came from text.
+    pub source: Option<SourceId>,
+    /// Zero-based position of the document within its source.
+    pub document: u32,
+    /// For rendered Helm output: the chart template that produced the document (from Helm's
+    /// `# Source:` comment), so findings can point at what a person edits.
+    pub template: Option<Arc<str>>,
+}
+
+/// One object to evaluate.
+#[derive(Clone, Debug)]
+pub struct Resource {
+    pub id: ResourceId,
+    pub root: Node,
+    pub origin: Origin,
+}
+
+impl Resource {
+    pub fn kind(&self) -> &str {
+        &self.id.kind
+    }
+
+    /// `metadata.annotations[key]`, when it is a string.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.root
+            .at(&["metadata", "annotations", key])
+            .and_then(Node::as_str)
+    }
+
+    pub fn annotations(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.root
+            .at(&["metadata", "annotations"])
+            .and_then(Node::as_map)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|e| e.value.as_str().map(|v| (e.key.as_str(), v)))
+    }
+}
+
+/// Everything loaded for one scan.
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    pub sources: Vec<Source>,
+    pub resources: Vec<Resource>,
+}
+
+impl Inventory {
+    pub fn add_source(&mut self, path: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> SourceId {
+        self.sources.push(Source {
+            path: path.into(),
+            text: text.into(),
+        });
+        self.sources.len() - 1
+    }
+
+    pub fn source(&self, id: SourceId) -> &Source {
+        &self.sources[id]
+    }
+
+    /// Appends another inventory, renumbering its sources.
+    pub fn extend(&mut self, other: Inventory) {
+        let offset = self.sources.len();
+        self.sources.extend(other.sources);
+        self.resources.extend(other.resources.into_iter().map(|mut r| {
+            r.origin.source = r.origin.source.map(|s| s + offset);
+            r
+        }));
+    }
+}

@@ -45,6 +45,9 @@ pub struct Source {
     /// The path shown to users (relative to where they pointed Palisade, when possible).
     pub path: Arc<str>,
     pub text: Arc<str>,
+    /// Set when the text is tool output (`helm template`, `kustomize build`) rather than a file a
+    /// person edits; names the tool.
+    pub rendered_by: Option<&'static str>,
 }
 
 /// Where a resource came from.
@@ -56,7 +59,7 @@ pub struct Origin {
     pub document: u32,
     /// For rendered Helm output: the chart template that produced the document (from Helm's
     /// `# Source:` comment), so findings can point at what a person edits.
-    pub template: Option<Arc<str>>,
+    pub template: Option<SourceId>,
 }
 
 /// One object to evaluate.
@@ -101,6 +104,7 @@ impl Inventory {
         self.sources.push(Source {
             path: path.into(),
             text: text.into(),
+            rendered_by: None,
         });
         self.sources.len() - 1
     }
@@ -115,6 +119,7 @@ impl Inventory {
         self.sources.extend(other.sources);
         self.resources.extend(other.resources.into_iter().map(|mut r| {
             r.origin.source = r.origin.source.map(|s| s + offset);
+            r.origin.template = r.origin.template.map(|s| s + offset);
             r
         }));
     }

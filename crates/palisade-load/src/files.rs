@@ -1,0 +1,258 @@
+//! Paths given on the command line → sources in the inventory.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use palisade_core::{Diagnostic, Inventory, SourceId};
+
+use crate::objects::load_source;
+use crate::render::{self, HelmOptions, RenderError};
+use crate::yaml::Limits;
+
+/// How to load inputs.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    pub limits: Limits,
+    /// Files larger than this are reported and skipped rather than read.
+    pub max_file_bytes: u64,
+    pub helm: HelmOptions,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            limits: Limits::default(),
+            max_file_bytes: 32 * 1024 * 1024,
+            helm: HelmOptions::default(),
+        }
+    }
+}
+
+/// What loading produced.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub inventory: Inventory,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Inputs (files, stdin, rendered directories) that were read.
+    pub inputs_read: usize,
+    /// Inputs that could not be read or rendered at all.
+    pub inputs_failed: usize,
+}
+
+impl Loaded {
+    fn fail(&mut self, diagnostic: Diagnostic) {
+        self.inputs_failed += 1;
+        self.diagnostics.push(diagnostic);
+    }
+}
+
+/// Loads every path: files, directories (recursively), `-` for stdin, Helm chart directories
+/// and Kustomize directories.
+pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> Loaded {
+    let mut loaded = Loaded::default();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            load_stdin(&mut loaded, options);
+        } else if path.is_dir() {
+            load_dir(path, &mut loaded, options);
+        } else if path.exists() {
+            load_file(path, &mut loaded, options);
+        } else {
+            loaded.fail(
+                Diagnostic::error("no such file or directory").in_file(display(path)),
+            );
+        }
+    }
+    loaded
+}
+
+fn display(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    text.strip_prefix("./").unwrap_or(&text).to_string()
+}
+
+fn is_manifest(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+fn load_text(loaded: &mut Loaded, path: String, text: String, options: &LoadOptions) {
+    let source = loaded.inventory.add_source(path, text);
+    loaded.inputs_read += 1;
+    load_source(
+        &mut loaded.inventory,
+        source,
+        options.limits,
+        &|_| None,
+        &mut loaded.diagnostics,
+    );
+}
+
+fn load_stdin(loaded: &mut Loaded, options: &LoadOptions) {
+    let mut bytes = Vec::new();
+    let limit = options.max_file_bytes;
+    match std::io::stdin().take(limit + 1).read_to_end(&mut bytes) {
+        Err(e) => loaded.fail(Diagnostic::error(format!("cannot read: {e}")).in_file("<stdin>")),
+        Ok(_) if bytes.len() as u64 > limit => loaded.fail(
+            Diagnostic::error(format!(
+                "input is larger than the {} limit (--max-file-size)",
+                human_size(limit)
+            ))
+            .in_file("<stdin>"),
+        ),
+        Ok(_) => match String::from_utf8(bytes) {
+            Ok(text) => load_text(loaded, "<stdin>".into(), text, options),
+            Err(_) => loaded.fail(Diagnostic::error("input is not UTF-8 text").in_file("<stdin>")),
+        },
+    }
+}
+
+fn load_file(path: &Path, loaded: &mut Loaded, options: &LoadOptions) {
+    let shown = display(path);
+    match read_limited(path, options.max_file_bytes) {
+        Ok(text) => load_text(loaded, shown, text, options),
+        Err(message) => loaded.fail(Diagnostic::error(message).in_file(shown)),
+    }
+}
+
+fn read_limited(path: &Path, limit: u64) -> Result<String, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read: {e}"))?
+        .len();
+    if size > limit {
+        return Err(format!(
+            "file is {}, larger than the {} limit (--max-file-size); skipped",
+            human_size(size),
+            human_size(limit)
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {}); skipped",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn human_size(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn load_dir(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
+    if render::is_helm_chart(dir) {
+        return load_chart(dir, loaded, options);
+    }
+    if render::kustomization_file(dir).is_some() {
+        return load_kustomization(dir, loaded, options);
+    }
+    let mut walker = ignore::WalkBuilder::new(dir);
+    walker
+        .hidden(true)
+        .git_ignore(false)
+        .git_global(false)
+        .git_exclude(false)
+        .ignore(false)
+        .parents(false)
+        .add_custom_ignore_filename(".palisadeignore")
+        .sort_by_file_path(|a, b| a.cmp(b));
+    // Charts and Kustomize directories inside the tree are rendered as a whole; their files
+    // (templates, patches) are not manifests on their own.
+    let mut rendered_roots: Vec<PathBuf> = Vec::new();
+    for entry in walker.build() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                loaded.diagnostics.push(Diagnostic::error(e.to_string()).in_file(display(dir)));
+                continue;
+            }
+        };
+        let path = entry.path();
+        if rendered_roots.iter().any(|root| path.starts_with(root)) {
+            continue;
+        }
+        if entry.file_type().is_some_and(|t| t.is_dir()) {
+            if path != dir
+                && (render::is_helm_chart(path) || render::kustomization_file(path).is_some())
+            {
+                rendered_roots.push(path.to_path_buf());
+                if render::is_helm_chart(path) {
+                    load_chart(path, loaded, options);
+                } else {
+                    load_kustomization(path, loaded, options);
+                }
+            }
+            continue;
+        }
+        if is_manifest(path) {
+            load_file(path, loaded, options);
+        }
+    }
+}
+
+fn rendered_source(loaded: &mut Loaded, path: String, text: String, tool: &'static str) -> SourceId {
+    let id = loaded.inventory.add_source(path, text);
+    loaded.inventory.sources[id].rendered_by = Some(tool);
+    loaded.inputs_read += 1;
+    id
+}
+
+fn render_failure(loaded: &mut Loaded, dir: &Path, what: &str, error: RenderError) {
+    loaded.fail(
+        Diagnostic::error(format!("cannot render {what}: {error}")).in_file(display(dir)),
+    );
+}
+
+fn load_chart(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
+    let text = match render::helm_template(dir, &options.helm) {
+        Ok(text) => text,
+        Err(e) => return render_failure(loaded, dir, "Helm chart", e),
+    };
+    let rendered = rendered_source(loaded, format!("{} (helm template)", display(dir)), text, "helm template");
+    // `# Source: <chart-name>/templates/x.yaml`: the first component is the chart's name,
+    // which need not match the directory's, so it is replaced by the directory.
+    let mut templates: Vec<(String, SourceId)> = Vec::new();
+    let inventory = &mut loaded.inventory;
+    let sources_text = inventory.source(rendered).text.clone();
+    for line in sources_text.lines() {
+        let Some(helm_path) = line.trim().strip_prefix("# Source:").map(str::trim) else {
+            continue;
+        };
+        if templates.iter().any(|(p, _)| p == helm_path) {
+            continue;
+        }
+        let Some((_, inside)) = helm_path.split_once('/') else {
+            continue;
+        };
+        let file = dir.join(inside);
+        if let Ok(template_text) = std::fs::read_to_string(&file) {
+            let id = inventory.add_source(display(&file), template_text);
+            templates.push((helm_path.to_string(), id));
+        }
+    }
+    load_source(
+        &mut loaded.inventory,
+        rendered,
+        options.limits,
+        &|helm_path| templates.iter().find(|(p, _)| p == helm_path).map(|(_, id)| *id),
+        &mut loaded.diagnostics,
+    );
+}
+
+fn load_kustomization(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
+    match render::kustomize_build(dir) {
+        Ok(text) => {
+            let id = rendered_source(loaded, format!("{} (kustomize build)", display(dir)), text, "kustomize build");
+            load_source(
+                &mut loaded.inventory,
+                id,
+                options.limits,
+                &|_| None,
+                &mut loaded.diagnostics,
+            );
+        }
+        Err(e) => render_failure(loaded, dir, "Kustomize directory", e),
+    }
+}

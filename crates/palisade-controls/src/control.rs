@@ -1,0 +1,60 @@
+use palisade_core::{ControlMeta, Inventory, Resource, Span, TypeError, Violation};
+
+use crate::settings::Settings;
+
+/// What a check may look at besides the resource itself.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub settings: &'a Settings,
+    /// Every resource of the scan, for checks that relate objects to each other.
+    pub inventory: &'a Inventory,
+}
+
+/// A check's judgement of one resource.
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    /// The control does not apply to this kind of resource.
+    NotApplicable,
+    /// The control applied; no violations means it passed.
+    Checked(Vec<Violation>),
+}
+
+impl Verdict {
+    pub fn pass() -> Self {
+        Verdict::Checked(Vec::new())
+    }
+}
+
+/// The check could not judge the resource (a field of the wrong type, missing data). Reported
+/// as "not evaluated", never as a pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skip {
+    pub reason: String,
+    pub span: Option<Span>,
+}
+
+impl Skip {
+    pub fn new(reason: impl Into<String>) -> Self {
+        Skip {
+            reason: reason.into(),
+            span: None,
+        }
+    }
+}
+
+impl From<TypeError> for Skip {
+    fn from(err: TypeError) -> Self {
+        Skip {
+            reason: err.to_string(),
+            span: err.span.is_known().then_some(err.span),
+        }
+    }
+}
+
+/// A built-in control: metadata plus a check.
+pub trait Control: Send + Sync {
+    fn meta(&self) -> &'static ControlMeta;
+
+    /// Judges one resource. Must not panic on any input.
+    fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip>;
+}

@@ -1,0 +1,5 @@
+//! Pod and container hardening beyond the Pod Security Standards.
+
+use crate::control::Control;
+
+pub(crate) const CONTROLS: &[&dyn Control] = &[];

@@ -1,0 +1,3 @@
+use crate::control::Control;
+
+pub(crate) const CONTROLS: &[&dyn Control] = &[];

@@ -1,0 +1,84 @@
+//! Settings the checks read: target Kubernetes version, registry allow-list, custom workloads.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A Kubernetes minor version, e.g. 1.25.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KubeVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl KubeVersion {
+    /// The newest Kubernetes release this catalog knows about; the default target.
+    pub const LATEST: KubeVersion = KubeVersion::new(1, 37);
+
+    pub const fn new(major: u32, minor: u32) -> Self {
+        KubeVersion { major, minor }
+    }
+}
+
+impl fmt::Display for KubeVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl FromStr for KubeVersion {
+    type Err = String;
+    /// Accepts `1.25`, `v1.25`, `1.25.3` and `v1.25.3-gke.100`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("invalid Kubernetes version `{s}` (expected e.g. 1.29)");
+        let trimmed = s.trim().trim_start_matches('v');
+        let mut parts = trimmed.split('.');
+        let major = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let minor_text = parts.next().ok_or_else(bad)?;
+        let digits: String = minor_text.chars().take_while(char::is_ascii_digit).collect();
+        let minor = digits.parse().map_err(|_| bad())?;
+        Ok(KubeVersion { major, minor })
+    }
+}
+
+/// A kind that carries a pod template, declared in the config file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkloadKind {
+    /// API group (empty for core), or `*` for any group.
+    pub group: String,
+    pub kind: String,
+    /// Dotted path of the pod spec, e.g. `spec.template.spec`.
+    pub pod_spec_path: Vec<String>,
+}
+
+/// What the checks may be configured with.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub kube_version: KubeVersion,
+    /// Registries images may come from (`IMG-004`); empty means the control is not evaluated.
+    pub allowed_registries: Vec<String>,
+    /// Workload kinds beyond the built-in ones.
+    pub workload_kinds: Vec<WorkloadKind>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            kube_version: KubeVersion::LATEST,
+            allowed_registries: Vec::new(),
+            workload_kinds: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_version_spellings() {
+        assert_eq!("1.25".parse(), Ok(KubeVersion::new(1, 25)));
+        assert_eq!("v1.29.3".parse(), Ok(KubeVersion::new(1, 29)));
+        assert_eq!("v1.30+k3s1".parse(), Ok(KubeVersion::new(1, 30)));
+        assert!("banana".parse::<KubeVersion>().is_err());
+    }
+}

@@ -1,0 +1,200 @@
+//! Finding the pod spec inside any workload, and walking its containers.
+//!
+//! Every pod-level control goes through [`pod_spec`], so Deployments, CronJobs, Argo Rollouts
+//! and kinds declared in the config file are all judged the same way a bare Pod is.
+
+use palisade_core::{Node, ObjectPath, Resource, TypeError};
+
+use crate::control::Context;
+
+/// Built-in kinds with a pod template: (API group, kind, path to the pod spec). The pod
+/// template's metadata sits beside the spec (`…template.metadata`), except for a Pod itself.
+const BUILT_IN: &[(&str, &str, &[&str])] = &[
+    ("", "Pod", &["spec"]),
+    ("", "PodTemplate", &["template", "spec"]),
+    ("", "ReplicationController", &["spec", "template", "spec"]),
+    ("apps", "Deployment", &["spec", "template", "spec"]),
+    ("apps", "ReplicaSet", &["spec", "template", "spec"]),
+    ("apps", "StatefulSet", &["spec", "template", "spec"]),
+    ("apps", "DaemonSet", &["spec", "template", "spec"]),
+    ("extensions", "Deployment", &["spec", "template", "spec"]),
+    ("extensions", "ReplicaSet", &["spec", "template", "spec"]),
+    ("extensions", "DaemonSet", &["spec", "template", "spec"]),
+    ("batch", "Job", &["spec", "template", "spec"]),
+    ("batch", "CronJob", &["spec", "jobTemplate", "spec", "template", "spec"]),
+    // Common custom workloads.
+    ("argoproj.io", "Rollout", &["spec", "template", "spec"]),
+    ("serving.knative.dev", "Service", &["spec", "template", "spec"]),
+    ("serving.knative.dev", "Configuration", &["spec", "template", "spec"]),
+    ("apps.kruise.io", "CloneSet", &["spec", "template", "spec"]),
+    ("apps.kruise.io", "StatefulSet", &["spec", "template", "spec"]),
+    ("apps.kruise.io", "DaemonSet", &["spec", "template", "spec"]),
+    ("apps.kruise.io", "BroadcastJob", &["spec", "template", "spec"]),
+    ("apps.kruise.io", "AdvancedCronJob", &["spec", "template", "broadcastJobTemplate", "spec", "template", "spec"]),
+];
+
+/// Where the pod spec of a resource is, if it has one.
+fn pod_spec_path(cx: &Context<'_>, resource: &Resource) -> Option<Vec<String>> {
+    let group = resource.id.group();
+    let kind = resource.kind();
+    if let Some((_, _, path)) = BUILT_IN.iter().find(|(g, k, _)| *g == group && *k == kind) {
+        return Some(path.iter().map(|s| s.to_string()).collect());
+    }
+    cx.settings
+        .workload_kinds
+        .iter()
+        .find(|w| w.kind == kind && (w.group == "*" || w.group == group))
+        .map(|w| w.pod_spec_path.clone())
+}
+
+/// Whether the resource is a workload (carries a pod spec).
+pub fn is_workload(cx: &Context<'_>, resource: &Resource) -> bool {
+    pod_spec_path(cx, resource).is_some()
+}
+
+/// A pod spec inside a resource, with the paths needed to report on it.
+#[derive(Clone, Debug)]
+pub struct PodSpec<'a> {
+    pub spec: &'a Node,
+    pub path: ObjectPath,
+    /// The pod's metadata: the object's own for a Pod, the template's for a workload.
+    pub metadata: Option<&'a Node>,
+    pub metadata_path: ObjectPath,
+}
+
+/// The resource's pod spec. `Ok(None)` when the kind has none or the template is absent;
+/// an error when a step of the path has the wrong type.
+pub fn pod_spec<'a>(cx: &Context<'_>, resource: &'a Resource) -> Result<Option<PodSpec<'a>>, TypeError> {
+    let Some(steps) = pod_spec_path(cx, resource) else {
+        return Ok(None);
+    };
+    let mut node = &resource.root;
+    let mut path = ObjectPath::root();
+    let mut parent = None;
+    let mut parent_path = ObjectPath::root();
+    for step in &steps {
+        let Some(next) = node.map_field(step)? else {
+            return Ok(None);
+        };
+        parent = Some(node);
+        parent_path = path.clone();
+        node = next;
+        path = path.key(step);
+    }
+    let metadata_holder = parent.unwrap_or(&resource.root);
+    let metadata = metadata_holder.map_field("metadata")?;
+    Ok(Some(PodSpec {
+        spec: node,
+        path,
+        metadata,
+        metadata_path: parent_path.key("metadata"),
+    }))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContainerKind {
+    Init,
+    Regular,
+    Ephemeral,
+}
+
+impl ContainerKind {
+    pub fn field(self) -> &'static str {
+        match self {
+            ContainerKind::Init => "initContainers",
+            ContainerKind::Regular => "containers",
+            ContainerKind::Ephemeral => "ephemeralContainers",
+        }
+    }
+
+    /// How a message names a container of this kind.
+    pub fn noun(self) -> &'static str {
+        match self {
+            ContainerKind::Init => "init container",
+            ContainerKind::Regular => "container",
+            ContainerKind::Ephemeral => "ephemeral container",
+        }
+    }
+}
+
+/// One container of a pod spec.
+#[derive(Clone, Debug)]
+pub struct Container<'a> {
+    pub node: &'a Node,
+    pub name: &'a str,
+    pub kind: ContainerKind,
+    pub path: ObjectPath,
+}
+
+impl<'a> Container<'a> {
+    /// `container "app"`, `init container "setup"`.
+    pub fn label(&self) -> String {
+        format!("{} `{}`", self.kind.noun(), self.name)
+    }
+
+    /// The container's `securityContext`, if set.
+    pub fn security_context(&self) -> Result<Option<&'a Node>, TypeError> {
+        self.node.map_field("securityContext")
+    }
+
+    pub fn security_context_path(&self) -> ObjectPath {
+        self.path.key("securityContext")
+    }
+}
+
+impl<'a> PodSpec<'a> {
+    /// Init, regular and ephemeral containers, in the order Pod Security Admission visits them.
+    pub fn containers(&self) -> Result<Vec<Container<'a>>, TypeError> {
+        let mut out = Vec::new();
+        for kind in [ContainerKind::Init, ContainerKind::Regular, ContainerKind::Ephemeral] {
+            for (i, node) in self.spec.seq_field(kind.field())?.iter().enumerate() {
+                let node = node.expect_map(kind.field())?;
+                let name = node.str_field("name")?.unwrap_or("<unnamed>");
+                out.push(Container {
+                    node,
+                    name,
+                    kind,
+                    path: self.path.key(kind.field()).index(i),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The pod-level `securityContext`, if set.
+    pub fn security_context(&self) -> Result<Option<&'a Node>, TypeError> {
+        self.spec.map_field("securityContext")
+    }
+
+    pub fn security_context_path(&self) -> ObjectPath {
+        self.path.key("securityContext")
+    }
+
+    /// A pod-template annotation, when it is a string.
+    pub fn annotation(&self, key: &str) -> Option<&'a str> {
+        self.metadata?.get("annotations")?.get(key)?.as_str()
+    }
+
+    pub fn annotation_path(&self, key: &str) -> ObjectPath {
+        self.metadata_path.key("annotations").key(key)
+    }
+
+    /// Whether the pod declares itself a Windows pod (`spec.os.name: windows`).
+    pub fn is_windows(&self) -> bool {
+        self.spec
+            .at(&["os", "name"])
+            .and_then(Node::as_str)
+            .is_some_and(|os| os == "windows")
+    }
+
+    /// The pod's volumes with their paths.
+    pub fn volumes(&self) -> Result<Vec<(&'a Node, ObjectPath)>, TypeError> {
+        let path = self.path.key("volumes");
+        self.spec
+            .seq_field("volumes")?
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Ok((v.expect_map("volumes")?, path.index(i))))
+            .collect()
+    }
+}

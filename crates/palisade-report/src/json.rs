@@ -1,0 +1,89 @@
+//! The JSON report. Its schema is documented in `docs/json-schema.md`; bump
+//! [`SCHEMA_VERSION`] on any incompatible change.
+
+use serde::Serialize;
+
+use palisade_core::{
+    ControlSummary, Diagnostic, ExpiredException, Finding, NotEvaluated, SuppressedFinding,
+};
+
+use crate::ReportInput;
+
+/// Version of the JSON report layout.
+pub const SCHEMA_VERSION: &str = "1";
+
+#[derive(Serialize)]
+struct Report<'a> {
+    #[serde(rename = "schemaVersion")]
+    schema_version: &'static str,
+    tool: Tool<'a>,
+    summary: Summary,
+    findings: &'a [Finding],
+    suppressed: &'a [SuppressedFinding],
+    #[serde(rename = "notEvaluated")]
+    not_evaluated: &'a [NotEvaluated],
+    controls: &'a [ControlSummary],
+    diagnostics: &'a [Diagnostic],
+    #[serde(rename = "expiredExceptions")]
+    expired_exceptions: &'a [ExpiredException],
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    name: &'static str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    resources: usize,
+    sources: usize,
+    findings: usize,
+    critical: usize,
+    high: usize,
+    medium: usize,
+    low: usize,
+    info: usize,
+    suppressed: usize,
+    #[serde(rename = "notEvaluated")]
+    not_evaluated: usize,
+    errors: usize,
+}
+
+pub(crate) fn render(input: &ReportInput<'_>) -> String {
+    use palisade_core::{DiagnosticLevel, Severity};
+    let r = input.result;
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "palisade",
+            version: input.tool_version,
+        },
+        summary: Summary {
+            resources: r.resources_scanned,
+            sources: r.sources_scanned,
+            findings: r.findings.len(),
+            critical: r.count_by_severity(Severity::Critical),
+            high: r.count_by_severity(Severity::High),
+            medium: r.count_by_severity(Severity::Medium),
+            low: r.count_by_severity(Severity::Low),
+            info: r.count_by_severity(Severity::Info),
+            suppressed: r.suppressed.len(),
+            not_evaluated: r.not_evaluated.len(),
+            errors: r
+                .diagnostics
+                .iter()
+                .filter(|d| d.level == DiagnosticLevel::Error)
+                .count(),
+        },
+        findings: &r.findings,
+        suppressed: &r.suppressed,
+        not_evaluated: &r.not_evaluated,
+        controls: &r.controls,
+        diagnostics: &r.diagnostics,
+        expired_exceptions: &r.expired_exceptions,
+    };
+    let mut out = serde_json::to_string_pretty(&report).expect("report serialises");
+    out.push('\n');
+    out
+}

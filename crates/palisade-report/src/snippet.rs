@@ -1,0 +1,49 @@
+//! Lines of source text around a finding.
+
+use palisade_core::Location;
+
+/// The text of 1-based line `line`, without its line break.
+pub(crate) fn line_text(text: &str, line: u32) -> Option<&str> {
+    let index = usize::try_from(line).ok()?.checked_sub(1)?;
+    text.lines().nth(index)
+}
+
+/// The byte range within `line_text` that a location covers: from its column to its end
+/// column on the same line, or to the end of the line.
+pub(crate) fn highlight(line_text: &str, location: &Location) -> std::ops::Range<usize> {
+    let byte_at = |col: u32| {
+        line_text
+            .char_indices()
+            .nth(col.saturating_sub(1) as usize)
+            .map_or(line_text.len(), |(i, _)| i)
+    };
+    let start = byte_at(location.column);
+    let end = if location.end_line == location.line && location.end_column > location.column {
+        byte_at(location.end_column)
+    } else {
+        line_text.trim_end().len()
+    };
+    start.min(end)..end.max(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlights_the_span_on_its_line() {
+        let text = "a: 1\n  privileged: true\n";
+        let line = line_text(text, 2).unwrap();
+        let loc = Location {
+            file: "f".into(),
+            line: 2,
+            column: 3,
+            end_line: 2,
+            end_column: 19,
+        };
+        assert_eq!(&line[highlight(line, &loc)], "privileged: true");
+        let open = Location { end_line: 3, ..loc };
+        assert_eq!(&line[highlight(line, &open)], "privileged: true");
+        assert_eq!(line_text(text, 0), None);
+    }
+}

@@ -1,0 +1,160 @@
+//! The terminal report: findings grouped by severity, each shown the way a compiler shows an
+//! error, then a summary.
+
+use std::fmt::Write;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use palisade_core::{DiagnosticLevel, Finding, Severity};
+
+use crate::snippet::{highlight, line_text};
+use crate::{ReportInput, TextOptions};
+
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn severity_color(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "1;35",
+        Severity::High => "1;31",
+        Severity::Medium => "1;33",
+        Severity::Low => "1;34",
+        Severity::Info => "1;36",
+    }
+}
+
+fn level(severity: Severity) -> Level<'static> {
+    let base = match severity {
+        Severity::Critical | Severity::High => Level::ERROR,
+        Severity::Medium => Level::WARNING,
+        Severity::Low | Severity::Info => Level::NOTE,
+    };
+    base.with_name(severity.as_str())
+}
+
+fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Renderer) -> String {
+    let title = format!("{}: {}", finding.title, finding.message);
+    let mut notes = vec![format!("resource: {}  ({})", finding.resource, finding.resource.api_version)];
+    if !finding.path.is_root() {
+        notes.push(format!("field: {}", finding.path));
+    }
+    let mut groups = Vec::new();
+    let snippet = finding.location.as_ref().and_then(|loc| {
+        let text = input.source_text(&loc.file)?;
+        let line = line_text(text, loc.line)?;
+        Some((loc, line))
+    });
+    let header = level(finding.severity).primary_title(title.as_str()).id(finding.control);
+    match (&finding.location, snippet) {
+        (Some(loc), Some((_, line))) => {
+            let range = highlight(line, loc);
+            groups.push(header.element(
+                Snippet::source(line)
+                    .line_start(loc.line as usize)
+                    .path(loc.file.as_str())
+                    .annotation(AnnotationKind::Primary.span(range)),
+            ));
+        }
+        (Some(loc), None) => {
+            notes.insert(0, format!("at: {}:{}:{}", loc.file, loc.line, loc.column));
+            groups.push(Group::with_title(header));
+        }
+        (None, _) => groups.push(Group::with_title(header)),
+    }
+    let notes_text = notes.join("\n");
+    let help = format!("{}  (palisade explain {})", finding.remediation, finding.control);
+    groups.push(Group::with_title(Level::NOTE.secondary_title(notes_text.as_str())));
+    groups.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+    renderer.render(&groups)
+}
+
+pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
+    let result = input.result;
+    let renderer = if options.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut out = String::new();
+
+    for diagnostic in &result.diagnostics {
+        let place = match (&diagnostic.file, diagnostic.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}:{}: ", diagnostic.column.unwrap_or(1)),
+            (Some(file), None) => format!("{file}: "),
+            _ => String::new(),
+        };
+        let (code, word) = match diagnostic.level {
+            DiagnosticLevel::Error => ("1;31", "input error"),
+            DiagnosticLevel::Warning => ("1;33", "input warning"),
+        };
+        let _ = writeln!(out, "{}: {place}{}", paint(options.color, code, word), diagnostic.message);
+    }
+    if !result.diagnostics.is_empty() {
+        out.push('\n');
+    }
+
+    for severity in Severity::ALL {
+        let findings: Vec<&Finding> = result.findings.iter().filter(|f| f.severity == severity).collect();
+        if findings.is_empty() {
+            continue;
+        }
+        let heading = format!("── {} ({}) ", severity.as_str().to_uppercase(), findings.len());
+        let _ = writeln!(out, "{}\n", paint(options.color, severity_color(severity), &format!("{heading:─<72}")));
+        for finding in findings {
+            out.push_str(&render_finding(input, finding, &renderer));
+            out.push_str("\n\n");
+        }
+    }
+
+    if !result.not_evaluated.is_empty() {
+        let _ = writeln!(out, "{}", paint(options.color, "1", &format!("{:─<72}", "── NOT EVALUATED ")));
+        for ne in &result.not_evaluated {
+            let place = ne
+                .location
+                .as_ref()
+                .map(|l| format!(" at {}:{}:{}", l.file, l.line, l.column))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {} {}{place}: {}", ne.control, ne.resource, ne.reason);
+        }
+        out.push('\n');
+    }
+
+    for expired in &result.expired_exceptions {
+        let _ = writeln!(
+            out,
+            "{}: exception for {} expired on {} and no longer applies ({})",
+            paint(options.color, "1;33", "warning"),
+            expired.control,
+            expired.expired,
+            expired.reason
+        );
+    }
+
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(vec!["critical", "high", "medium", "low", "info", "suppressed", "not evaluated", "resources", "input errors"]);
+    let errors = result.diagnostics.iter().filter(|d| d.level == DiagnosticLevel::Error).count();
+    table.add_row(vec![
+        result.count_by_severity(Severity::Critical).to_string(),
+        result.count_by_severity(Severity::High).to_string(),
+        result.count_by_severity(Severity::Medium).to_string(),
+        result.count_by_severity(Severity::Low).to_string(),
+        result.count_by_severity(Severity::Info).to_string(),
+        result.suppressed.len().to_string(),
+        result.not_evaluated.len().to_string(),
+        result.resources_scanned.to_string(),
+        errors.to_string(),
+    ]);
+    let verdict = if result.findings.is_empty() {
+        paint(options.color, "1;32", "No findings.")
+    } else {
+        paint(options.color, "1", &format!("{} findings in {} resources from {} sources.", result.findings.len(), result.resources_scanned, result.sources_scanned))
+    };
+    let _ = writeln!(out, "{table}\n{verdict}");
+    out
+}

@@ -1,0 +1,225 @@
+//! The configuration file, `.palisade.yaml`.
+//!
+//! ```yaml
+//! controls:
+//!   enable: [POD, RBAC]        # only these (IDs, aliases or families); default: all
+//!   disable: [IMG-002, C-0075] # never these
+//!   severity: { IMG-001: low } # overrides
+//! registries:
+//!   allowed: [registry.example.com, ghcr.io/acme]
+//! workloadKinds:
+//!   - apiVersion: example.com/v1
+//!     kind: Widget
+//!     podSpecPath: spec.template.spec
+//! exceptions:
+//!   - controls: [POD-001]
+//!     resources: [{ kind: DaemonSet, namespace: monitoring, name: "node-exporter*" }]
+//!     reason: node exporter needs host access
+//!     expires: 2027-01-31
+//! inlineIgnores: true
+//! kubeVersion: "1.29"
+//! ```
+//!
+//! Unknown fields and unknown control IDs are errors: a typo must never silently disable
+//! nothing or except nothing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use palisade_controls::{KubeVersion, WorkloadKind, resolve_selector};
+use palisade_core::Severity;
+use serde::Deserialize;
+
+/// The file name looked for upward from the scanned path.
+pub const CONFIG_FILE_NAME: &str = ".palisade.yaml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    #[serde(default)]
+    pub controls: ControlsConfig,
+    #[serde(default)]
+    pub registries: RegistriesConfig,
+    #[serde(default)]
+    pub workload_kinds: Vec<WorkloadKindConfig>,
+    #[serde(default)]
+    pub exceptions: Vec<ExceptionConfig>,
+    /// Whether resources may exempt themselves by annotation. Default true.
+    pub inline_ignores: Option<bool>,
+    pub kube_version: Option<String>,
+    pub fail_on: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlsConfig {
+    pub enable: Option<Vec<String>>,
+    #[serde(default)]
+    pub disable: Vec<String>,
+    #[serde(default)]
+    pub severity: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistriesConfig {
+    #[serde(default)]
+    pub allowed: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WorkloadKindConfig {
+    /// `group/version`, or just `group`; `*` matches any group.
+    pub api_version: String,
+    pub kind: String,
+    pub pod_spec_path: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionConfig {
+    pub controls: Vec<String>,
+    #[serde(default)]
+    pub resources: Vec<ResourceSelector>,
+    pub reason: String,
+    /// `YYYY-MM-DD`; the exception applies through that day.
+    pub expires: Option<String>,
+}
+
+/// Matches resources; every field given must match. `name` and `namespace` accept `*` globs.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceSelector {
+    pub kind: Option<String>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+}
+
+impl Config {
+    pub fn parse(text: &str, origin: &str) -> Result<Config, String> {
+        if text.trim().is_empty() {
+            return Ok(Config::default());
+        }
+        let config: Config = serde_saphyr::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
+        config.validate().map_err(|e| format!("{origin}: {e}"))?;
+        Ok(config)
+    }
+
+    pub fn load(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read config: {e}", path.display()))?;
+        Config::parse(&text, &path.display().to_string())
+    }
+
+    /// Finds `.palisade.yaml` in `start` (or its directory) and each parent directory.
+    pub fn discover(start: &Path) -> Option<PathBuf> {
+        let absolute = std::path::absolute(start).ok()?;
+        let mut dir = if absolute.is_dir() {
+            Some(absolute.as_path())
+        } else {
+            absolute.parent()
+        };
+        while let Some(d) = dir {
+            let candidate = d.join(CONFIG_FILE_NAME);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+            dir = d.parent();
+        }
+        None
+    }
+
+    /// Checks every control reference and value, so mistakes surface before scanning.
+    fn validate(&self) -> Result<(), String> {
+        let selectors = self
+            .controls
+            .enable
+            .iter()
+            .flatten()
+            .chain(&self.controls.disable)
+            .chain(self.controls.severity.keys())
+            .chain(self.exceptions.iter().flat_map(|e| &e.controls));
+        for selector in selectors {
+            resolve_selector(selector)?;
+        }
+        for severity in self.controls.severity.values() {
+            severity.parse::<Severity>()?;
+        }
+        if let Some(version) = &self.kube_version {
+            version.parse::<KubeVersion>()?;
+        }
+        if let Some(level) = &self.fail_on {
+            level.parse::<Severity>()?;
+        }
+        for exception in &self.exceptions {
+            if exception.reason.trim().is_empty() {
+                return Err(format!(
+                    "exception for {} needs a non-empty `reason`",
+                    exception.controls.join(", ")
+                ));
+            }
+            if exception.controls.is_empty() {
+                return Err("an exception must name at least one control".into());
+            }
+            if let Some(expires) = &exception.expires {
+                expires
+                    .parse::<jiff::civil::Date>()
+                    .map_err(|e| format!("exception expiry `{expires}` is not a YYYY-MM-DD date: {e}"))?;
+            }
+        }
+        for kind in &self.workload_kinds {
+            if kind.pod_spec_path.trim().is_empty() {
+                return Err(format!("workload kind {} needs a `podSpecPath`", kind.kind));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn workload_kinds(&self) -> Vec<WorkloadKind> {
+        self.workload_kinds
+            .iter()
+            .map(|w| {
+                let group = match w.api_version.split_once('/') {
+                    Some((group, _)) => group.to_string(),
+                    None if w.api_version.contains('.') || w.api_version == "*" => w.api_version.clone(),
+                    None => String::new(),
+                };
+                WorkloadKind {
+                    group,
+                    kind: w.kind.clone(),
+                    pod_spec_path: w.pod_spec_path.split('.').map(str::to_string).collect(),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_config() {
+        let config = Config::parse(
+            "controls:\n  disable: [IMG-002, C-0057]\n  severity: {POD-001: low}\nregistries:\n  allowed: [r.example.com]\nworkloadKinds:\n  - apiVersion: example.com/v1\n    kind: Widget\n    podSpecPath: spec.template.spec\nexceptions:\n  - controls: [POD-001]\n    resources: [{kind: Pod, name: \"web-*\"}]\n    reason: legacy\n    expires: 2030-01-01\n",
+            "test",
+        )
+        .unwrap();
+        assert_eq!(config.registries.allowed, ["r.example.com"]);
+        assert_eq!(config.workload_kinds()[0].group, "example.com");
+        assert_eq!(config.workload_kinds()[0].pod_spec_path, ["spec", "template", "spec"]);
+    }
+
+    #[test]
+    fn unknown_controls_fields_and_values_are_errors() {
+        let err = Config::parse("controls:\n  disable: [POD-999]\n", ".palisade.yaml").unwrap_err();
+        assert!(err.contains("unknown control `POD-999`"), "{err}");
+        let err = Config::parse("control:\n  disable: []\n", ".palisade.yaml").unwrap_err();
+        assert!(err.contains("unknown field"), "{err}");
+        let err = Config::parse("exceptions:\n  - controls: [POD-001]\n    reason: ''\n", "c").unwrap_err();
+        assert!(err.contains("reason"), "{err}");
+        let err = Config::parse("exceptions:\n  - controls: [POD-001]\n    reason: x\n    expires: soon\n", "c").unwrap_err();
+        assert!(err.contains("YYYY-MM-DD"), "{err}");
+    }
+}

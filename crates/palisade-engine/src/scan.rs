@@ -1,0 +1,335 @@
+//! Evaluating an inventory: every selected control on every resource, in parallel.
+
+use std::collections::HashMap;
+
+use palisade_controls::{Context, Control, Settings, Verdict};
+use palisade_core::{
+    ControlSummary, Diagnostic, ExpiredException, Finding, Inventory, Location, NotEvaluated,
+    ObjectPath, PssLevel, Resource, ScanResult, Severity, Span, SuppressedFinding, Violation,
+};
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::suppress::{Exception, IGNORE_ANNOTATION, InlineIgnores};
+
+/// What to evaluate and how; built from the config file and command-line flags.
+pub struct Plan {
+    pub controls: Vec<&'static dyn Control>,
+    pub severity_overrides: HashMap<&'static str, Severity>,
+    pub settings: Settings,
+    pub exceptions: Vec<Exception>,
+    pub inline_ignores: bool,
+    pub today: jiff::civil::Date,
+}
+
+/// Command-line choices that shape a [`Plan`] on top of the config file.
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    /// Run exactly the Pod Security Standards checks of this level.
+    pub pss_level: Option<PssLevel>,
+    /// Extra selectors to enable only (IDs, aliases, families).
+    pub only: Vec<String>,
+    /// Extra selectors to disable.
+    pub skip: Vec<String>,
+    pub kube_version: Option<String>,
+    pub allowed_registries: Vec<String>,
+    /// Refuse inline ignore annotations whatever the config says.
+    pub no_inline_ignores: bool,
+    /// Today's date (for exception expiry); `None` means the system clock.
+    pub today: Option<jiff::civil::Date>,
+}
+
+fn resolve_all(selectors: &[String]) -> Result<Vec<&'static str>, String> {
+    let mut ids = Vec::new();
+    for selector in selectors {
+        ids.extend(palisade_controls::resolve_selector(selector)?.into_iter().map(|c| c.meta().id));
+    }
+    Ok(ids)
+}
+
+impl Plan {
+    pub fn new(config: &Config, options: &PlanOptions) -> Result<Plan, String> {
+        let mut controls: Vec<&'static dyn Control> = match options.pss_level {
+            Some(level) => palisade_controls::all()
+                .iter()
+                .filter(|c| c.meta().pss.is_some_and(|l| l <= level))
+                .copied()
+                .collect(),
+            None => palisade_controls::all().to_vec(),
+        };
+        let mut enabled: Vec<String> = config.controls.enable.clone().unwrap_or_default();
+        enabled.extend(options.only.iter().cloned());
+        if !enabled.is_empty() {
+            let ids = resolve_all(&enabled)?;
+            controls.retain(|c| ids.contains(&c.meta().id));
+        }
+        let mut disabled = config.controls.disable.clone();
+        disabled.extend(options.skip.iter().cloned());
+        let disabled = resolve_all(&disabled)?;
+        controls.retain(|c| !disabled.contains(&c.meta().id));
+
+        let mut severity_overrides = HashMap::new();
+        for (selector, severity) in &config.controls.severity {
+            let severity: Severity = severity.parse()?;
+            for id in resolve_all(std::slice::from_ref(selector))? {
+                severity_overrides.insert(id, severity);
+            }
+        }
+
+        let mut settings = Settings::default();
+        if let Some(version) = options.kube_version.as_ref().or(config.kube_version.as_ref()) {
+            settings.kube_version = version.parse()?;
+        }
+        settings.allowed_registries = config.registries.allowed.clone();
+        settings.allowed_registries.extend(options.allowed_registries.iter().cloned());
+        settings.workload_kinds = config.workload_kinds();
+
+        let exceptions = config
+            .exceptions
+            .iter()
+            .map(Exception::compile)
+            .collect::<Result<Vec<_>, _>>()?;
+        let today = options
+            .today
+            .unwrap_or_else(|| jiff::Zoned::now().date());
+        Ok(Plan {
+            controls,
+            severity_overrides,
+            settings,
+            exceptions,
+            inline_ignores: config.inline_ignores.unwrap_or(true) && !options.no_inline_ignores,
+            today,
+        })
+    }
+}
+
+/// Per-thread accumulator, merged at the end.
+#[derive(Default)]
+struct Tally {
+    findings: Vec<Finding>,
+    suppressed: Vec<SuppressedFinding>,
+    not_evaluated: Vec<NotEvaluated>,
+    diagnostics: Vec<Diagnostic>,
+    summaries: Vec<ControlSummary>,
+}
+
+impl Tally {
+    fn new(plan: &Plan) -> Self {
+        Tally {
+            summaries: plan
+                .controls
+                .iter()
+                .map(|c| ControlSummary {
+                    control: c.meta().id,
+                    ..ControlSummary::default()
+                })
+                .collect(),
+            ..Tally::default()
+        }
+    }
+
+    fn merge(mut self, other: Tally) -> Tally {
+        self.findings.extend(other.findings);
+        self.suppressed.extend(other.suppressed);
+        self.not_evaluated.extend(other.not_evaluated);
+        self.diagnostics.extend(other.diagnostics);
+        for (mine, theirs) in self.summaries.iter_mut().zip(other.summaries) {
+            mine.passed += theirs.passed;
+            mine.failed += theirs.failed;
+            mine.not_applicable += theirs.not_applicable;
+            mine.not_evaluated += theirs.not_evaluated;
+            mine.suppressed += theirs.suppressed;
+        }
+        self
+    }
+}
+
+/// Where a span of a resource sits in a file a person can open.
+fn location_of(inventory: &Inventory, resource: &Resource, start: Span, end: Span) -> Option<Location> {
+    let source = inventory.source(resource.origin.source?);
+    if !start.is_known() {
+        return None;
+    }
+    if let Some(template) = resource.origin.template {
+        return Some(template_location(inventory, template, &source.text, start));
+    }
+    Some(Location {
+        file: source.path.to_string(),
+        line: start.line,
+        column: start.col,
+        end_line: end.end_line.max(start.line),
+        end_column: if end.end_line >= start.line { end.end_col } else { start.col },
+    })
+}
+
+/// Maps a line of rendered Helm output back into its template: the first template line with
+/// the same text, else the first line with the same key, else the top of the template.
+fn template_location(inventory: &Inventory, template: usize, rendered: &str, start: Span) -> Location {
+    let template_source = inventory.source(template);
+    let wanted = rendered.lines().nth(start.line as usize - 1).unwrap_or("").trim();
+    let key = wanted.split(':').next().unwrap_or("").trim();
+    let lines = || template_source.text.lines().enumerate();
+    let found = lines()
+        .find(|(_, l)| !wanted.is_empty() && l.trim() == wanted)
+        .or_else(|| {
+            lines().find(|(_, l)| !key.is_empty() && l.trim().trim_start_matches("- ").starts_with(&format!("{key}:")))
+        });
+    let (line, column, width) = match found {
+        Some((i, text)) => {
+            let indent = text.len() - text.trim_start().len();
+            (i as u32 + 1, indent as u32 + 1, text.trim().chars().count() as u32)
+        }
+        None => (1, 1, 0),
+    };
+    Location {
+        file: template_source.path.to_string(),
+        line,
+        column,
+        end_line: line,
+        end_column: column + width,
+    }
+}
+
+fn locate_path(inventory: &Inventory, resource: &Resource, path: &ObjectPath) -> Option<Location> {
+    match path.locate_entry(&resource.root) {
+        Some((key, value)) => location_of(inventory, resource, key, value),
+        None => {
+            let (span, _) = path.locate(&resource.root);
+            location_of(inventory, resource, span, span)
+        }
+    }
+}
+
+fn evaluate_resource(plan: &Plan, cx: &Context<'_>, inventory: &Inventory, resource: &Resource, tally: &mut Tally) {
+    let ignores = if plan.inline_ignores {
+        InlineIgnores::read(resource, plan.today)
+    } else {
+        InlineIgnores::default()
+    };
+    if !ignores.is_empty() {
+        for unknown in ignores.unknown_selectors() {
+            let mut d = Diagnostic::warning(format!(
+                "{IGNORE_ANNOTATION} on {} names unknown control `{unknown}`",
+                resource.id
+            ));
+            if let Some(loc) = locate_path(inventory, resource, &ObjectPath::parse("metadata.annotations")) {
+                d = d.in_file(loc.file).at(loc.line, loc.column);
+            }
+            tally.diagnostics.push(d);
+        }
+    }
+    for (index, control) in plan.controls.iter().enumerate() {
+        let meta = control.meta();
+        let summary = &mut tally.summaries[index];
+        let violations: Vec<Violation> = match control.check(cx, resource) {
+            Ok(Verdict::NotApplicable) => {
+                summary.not_applicable += 1;
+                continue;
+            }
+            Ok(Verdict::Checked(v)) if v.is_empty() => {
+                summary.passed += 1;
+                continue;
+            }
+            Ok(Verdict::Checked(v)) => v,
+            Err(skip) => {
+                summary.not_evaluated += 1;
+                let location = skip.span.and_then(|s| location_of(inventory, resource, s, s));
+                tally.not_evaluated.push(NotEvaluated {
+                    control: meta.id,
+                    resource: resource.id.clone(),
+                    reason: skip.reason,
+                    location,
+                });
+                continue;
+            }
+        };
+        let suppression = ignores.suppression_for(meta).or_else(|| {
+            plan.exceptions
+                .iter()
+                .find(|e| !e.is_expired(plan.today) && e.covers(meta.id, resource))
+                .map(Exception::suppression)
+        });
+        if suppression.is_some() {
+            summary.suppressed += 1;
+        } else {
+            summary.failed += 1;
+        }
+        let severity = plan.severity_overrides.get(meta.id).copied().unwrap_or(meta.severity);
+        for violation in violations {
+            let finding = Finding {
+                control: meta.id,
+                title: meta.title,
+                severity,
+                resource: resource.id.clone(),
+                location: locate_path(inventory, resource, &violation.path),
+                path: violation.path,
+                message: violation.message,
+                remediation: meta.remediation,
+                aliases: meta.aliases,
+                fix: violation.fix,
+            };
+            match &suppression {
+                Some(s) => tally.suppressed.push(SuppressedFinding {
+                    finding,
+                    suppression: s.clone(),
+                }),
+                None => tally.findings.push(finding),
+            }
+        }
+    }
+}
+
+/// Evaluates every resource of `inventory` against the plan. `diagnostics` (from loading)
+/// are carried into the result.
+pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>) -> ScanResult {
+    let cx = Context {
+        settings: &plan.settings,
+        inventory,
+    };
+    let tally = inventory
+        .resources
+        .par_iter()
+        .fold(
+            || Tally::new(plan),
+            |mut tally, resource| {
+                evaluate_resource(plan, &cx, inventory, resource, &mut tally);
+                tally
+            },
+        )
+        .reduce(|| Tally::new(plan), Tally::merge);
+
+    let mut result = ScanResult {
+        findings: tally.findings,
+        suppressed: tally.suppressed,
+        not_evaluated: tally.not_evaluated,
+        controls: tally.summaries,
+        diagnostics,
+        expired_exceptions: plan
+            .exceptions
+            .iter()
+            .filter(|e| e.is_expired(plan.today))
+            .map(|e| ExpiredException {
+                control: e.described_controls.clone(),
+                reason: e.reason.clone(),
+                expired: e.expires.map(|d| d.to_string()).unwrap_or_default(),
+            })
+            .collect(),
+        resources_scanned: inventory.resources.len(),
+        sources_scanned: inventory.sources.len() - template_sources(inventory),
+    };
+    result.diagnostics.extend(tally.diagnostics);
+    result.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    result.suppressed.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+    result.not_evaluated.sort();
+    result.diagnostics.sort();
+    result.diagnostics.dedup();
+    result
+}
+
+/// How many sources are Helm templates, registered only so findings can point into them.
+fn template_sources(inventory: &Inventory) -> usize {
+    let mut templates: Vec<usize> = inventory.resources.iter().filter_map(|r| r.origin.template).collect();
+    templates.sort_unstable();
+    templates.dedup();
+    templates.len()
+}

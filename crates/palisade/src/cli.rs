@@ -1,0 +1,119 @@
+//! Command-line definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "palisade", version, about = "Kubernetes security posture: scan manifests, explain and fix findings", propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan manifests: files, directories (recursive), `-` for stdin, Helm charts, Kustomize directories.
+    Scan(ScanArgs),
+    /// List the built-in controls.
+    Controls(ControlsArgs),
+    /// Print the documentation of a control (by ID or by another tool's ID).
+    Explain {
+        /// A control ID (POD-001) or an alias (C-0057, KSV-0017, CKV_K8S_16, privileged-container).
+        control: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` reads stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format; repeat for several (text, json, sarif, junit, markdown).
+    #[arg(short, long = "format", value_name = "FORMAT", default_value = "text")]
+    pub formats: Vec<String>,
+    /// Write the report to this file instead of stdout (one format only).
+    #[arg(short, long, value_name = "FILE", conflicts_with = "output_dir")]
+    pub output: Option<PathBuf>,
+    /// Write each format to its own file in this directory (palisade.json, palisade.sarif, …).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Exit with status 1 when a finding is at or above this severity (critical, high, medium,
+    /// low, info), or `none` to never fail on findings. Default: any finding.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+
+    /// Run exactly the Pod Security Standards checks of this level (baseline, restricted).
+    #[arg(long, value_name = "LEVEL")]
+    pub pss_level: Option<String>,
+    /// Only run these controls (IDs, aliases or families); repeatable, comma-separated.
+    #[arg(long, value_name = "CONTROLS", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Do not run these controls (IDs, aliases or families); repeatable, comma-separated.
+    #[arg(long, value_name = "CONTROLS", value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Target Kubernetes version for deprecated-API controls (default: latest, 1.37). Also passed to `helm template`.
+    #[arg(long, value_name = "VERSION")]
+    pub kube_version: Option<String>,
+    /// Allow images from this registry (IMG-004); repeatable. Adds to the config file's list.
+    #[arg(long = "allowed-registry", value_name = "REGISTRY")]
+    pub allowed_registries: Vec<String>,
+
+    /// Configuration file (default: `.palisade.yaml` found upward from the first path).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore `palisade.dev/ignore` and other tools' ignore annotations.
+    #[arg(long)]
+    pub no_inline_ignores: bool,
+
+    /// Helm: values file; repeatable.
+    #[arg(long = "values", value_name = "FILE")]
+    pub values: Vec<String>,
+    /// Helm: set a value (key=value); repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Helm: release name (default: release).
+    #[arg(long, value_name = "NAME")]
+    pub release_name: Option<String>,
+    /// Helm: namespace to render into.
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Skip files larger than this many bytes (default 32 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_file_size: Option<u64>,
+    /// When to colour terminal output.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct ControlsArgs {
+    /// Only controls of this family (POD, IMG, SEC, RES, RBAC, NET, NS, API).
+    #[arg(long)]
+    pub family: Option<String>,
+    /// Only controls that map to this framework (cis, nsa-cisa, mitre, pss).
+    #[arg(long)]
+    pub framework: Option<String>,
+    /// text or json.
+    #[arg(long, default_value = "text")]
+    pub format: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,30 @@
+//! The `palisade` binary: parses the command line and wires the stages together.
+
+mod catalog_view;
+mod cli;
+mod scan;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+/// Exit status when the scan could not run (bad flags, bad config, no readable input).
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Controls(args) => catalog_view::list(&args),
+        Command::Explain { control } => catalog_view::explain(&control),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

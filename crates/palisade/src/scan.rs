@@ -1,0 +1,149 @@
+//! `palisade scan`: load → evaluate → report.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use palisade_core::{ControlMeta, Severity};
+use palisade_engine::{Config, Plan, PlanOptions};
+use palisade_load::{HelmOptions, LoadOptions};
+use palisade_report::{Format, ReportInput, TextOptions};
+
+use crate::cli::{ColorChoice, ScanArgs};
+
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_ERROR: u8 = 2;
+
+/// `--fail-on`: a severity, or `none`.
+fn fail_threshold(flag: Option<&str>, config: &Config) -> Result<Option<Severity>, String> {
+    match flag.or(config.fail_on.as_deref()) {
+        None => Ok(Some(Severity::Info)),
+        Some(s) if s.eq_ignore_ascii_case("none") => Ok(None),
+        Some(s) => s.parse().map(Some),
+    }
+}
+
+fn load_config(args: &ScanArgs) -> Result<Config, String> {
+    let path = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => args
+            .paths
+            .iter()
+            .find(|p| p.as_os_str() != "-")
+            .and_then(|p| Config::discover(p)),
+    };
+    path.map_or_else(|| Ok(Config::default()), |p| Config::load(&p))
+}
+
+fn progress() -> ProgressBar {
+    // Drawn on stderr only when it is a terminal; hidden in CI and pipes.
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
+    let config = load_config(&args)?;
+    let formats: Vec<Format> = args
+        .formats
+        .iter()
+        .flat_map(|f| f.split(','))
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    if formats.len() > 1 && args.output_dir.is_none() {
+        return Err("several formats need --output-dir (each is written to its own file)".into());
+    }
+    let threshold = fail_threshold(args.fail_on.as_deref(), &config)?;
+    let plan = Plan::new(
+        &config,
+        &PlanOptions {
+            pss_level: args.pss_level.as_deref().map(str::parse).transpose()?,
+            only: args.only.clone(),
+            skip: args.skip.clone(),
+            kube_version: args.kube_version.clone(),
+            allowed_registries: args.allowed_registries.clone(),
+            no_inline_ignores: args.no_inline_ignores,
+            today: None,
+        },
+    )?;
+
+    let bar = progress();
+    bar.set_message(format!("loading {} path(s)", args.paths.len()));
+    let load_options = LoadOptions {
+        max_file_bytes: args.max_file_size.unwrap_or(LoadOptions::default().max_file_bytes),
+        helm: HelmOptions {
+            values: args.values.clone(),
+            set: args.set.clone(),
+            release_name: args.release_name.clone(),
+            namespace: args.namespace.clone(),
+            kube_version: args.kube_version.clone(),
+        },
+        ..LoadOptions::default()
+    };
+    let loaded = palisade_load::load_paths(&args.paths, &load_options);
+    let all_inputs_failed = loaded.inputs_read == 0 && loaded.inputs_failed > 0;
+    bar.set_message(format!(
+        "evaluating {} resources against {} controls",
+        loaded.inventory.resources.len(),
+        plan.controls.len()
+    ));
+    let result = palisade_engine::evaluate(&loaded.inventory, &plan, loaded.diagnostics);
+    bar.finish_and_clear();
+
+    let metas: Vec<&'static ControlMeta> = plan.controls.iter().map(|c| c.meta()).collect();
+    let input = ReportInput {
+        result: &result,
+        sources: &loaded.inventory.sources,
+        controls: &metas,
+        tool_version: env!("CARGO_PKG_VERSION"),
+    };
+    write_reports(&args, &formats, &input)?;
+
+    if all_inputs_failed {
+        eprintln!("error: no input could be read");
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    let failing = threshold.is_some_and(|t| result.count_at_least(t) > 0);
+    Ok(if failing {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn write_reports(args: &ScanArgs, formats: &[Format], input: &ReportInput<'_>) -> Result<(), String> {
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && args.output_dir.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    if let Some(dir) = &args.output_dir {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        for format in formats {
+            let path: PathBuf = dir.join(format.file_name());
+            let text = palisade_report::render(*format, input, TextOptions { color: false });
+            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        return Ok(());
+    }
+    let format = formats.first().copied().unwrap_or(Format::Text);
+    let text = palisade_report::render(format, input, TextOptions { color });
+    match &args.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}

@@ -1,3 +1,10 @@
+//! NS: namespaces and tenancy.
+//!
+//! `scope` knows which kinds are cluster-scoped and whether two objects share a namespace; other
+//! families use it too.
+
 use crate::control::Control;
+
+pub(crate) mod scope;
 
 pub(crate) const CONTROLS: &[&dyn Control] = &[];

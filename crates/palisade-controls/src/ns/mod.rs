@@ -5,6 +5,7 @@
 
 use crate::control::Control;
 
+mod default_namespace;
 pub(crate) mod scope;
 
-pub(crate) const CONTROLS: &[&dyn Control] = &[];
+pub(crate) const CONTROLS: &[&dyn Control] = &[&default_namespace::DefaultNamespace];

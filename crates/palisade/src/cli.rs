@@ -103,7 +103,7 @@ pub struct ControlsArgs {
     /// Only controls that map to this framework (cis, nsa-cisa, mitre, pss).
     #[arg(long)]
     pub framework: Option<String>,
-    /// text or json.
+    /// text, json or markdown.
     #[arg(long, default_value = "text")]
     pub format: String,
 }

@@ -13,6 +13,16 @@ use crate::cli::{Cli, Command};
 /// Exit status when the scan could not run (bad flags, bad config, no readable input).
 const EXIT_ERROR: u8 = 2;
 
+/// Writes to stdout; a closed pipe (`palisade … | head`) is not an error.
+pub(crate) fn emit(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("cannot write output: {e}")),
+        _ => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {

@@ -141,9 +141,6 @@ fn write_reports(args: &ScanArgs, formats: &[Format], input: &ReportInput<'_>) -
     let text = palisade_report::render(format, input, TextOptions { color });
     match &args.output {
         Some(path) => std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display())),
-        None => {
-            print!("{text}");
-            Ok(())
-        }
+        None => crate::emit(&text),
     }
 }

@@ -1,0 +1,107 @@
+//! Configuration, exceptions and inline ignores, through the binary.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+
+fn pod(annotations: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: team\n  annotations:\n{annotations}spec:\n  containers:\n    - name: app\n      image: nginx:1.27\n      securityContext:\n        privileged: true\n"
+    )
+}
+
+#[test]
+fn config_is_found_upward_and_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".palisade.yaml", "controls:\n  enable: [POD-001, IMG-001]\n  severity: {POD-001: low}\n");
+    let file = write(dir.path(), "apps/pod.yaml", &pod("    x: y\n"));
+    let (report, _) = scan_json(&[file.to_str().unwrap()]);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["control"], "POD-001");
+    assert_eq!(findings[0]["severity"], "low");
+}
+
+#[test]
+fn unknown_ids_or_fields_in_config_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(dir.path(), "bad.yaml", "controls:\n  disable: [POD-001, NOPE-1]\n");
+    let file = write(dir.path(), "pod.yaml", &pod("    x: y\n"));
+    palisade()
+        .args(["scan", file.to_str().unwrap(), "--config", config.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown control `NOPE-1`"));
+    let config = write(dir.path(), "typo.yaml", "exeptions: []\n");
+    palisade()
+        .args(["scan", file.to_str().unwrap(), "--config", config.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown field `exeptions`"))
+        .stderr(predicate::str::contains("line 1"));
+}
+
+#[test]
+fn exceptions_suppress_and_expired_ones_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "c.yaml",
+        "controls:\n  enable: [POD-001]\nexceptions:\n  - controls: [C-0057]\n    resources: [{kind: Pod, namespace: team, name: \"p*\"}]\n    reason: debugging pod, removed next sprint\n    expires: 2999-01-01\n",
+    );
+    let file = write(dir.path(), "pod.yaml", &pod("    x: y\n"));
+    let (report, code) = scan_json(&[file.to_str().unwrap(), "--config", config.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(report["findings"].as_array().unwrap().is_empty());
+    let suppressed = &report["suppressed"][0];
+    assert_eq!(suppressed["finding"]["control"], "POD-001");
+    assert_eq!(suppressed["suppression"]["kind"], "exception");
+    assert_eq!(suppressed["suppression"]["reason"], "debugging pod, removed next sprint");
+
+    let expired = write(
+        dir.path(),
+        "old.yaml",
+        "controls:\n  enable: [POD-001]\nexceptions:\n  - controls: [POD-001]\n    reason: temporary\n    expires: 2020-01-01\n",
+    );
+    let (report, code) = scan_json(&[file.to_str().unwrap(), "--config", expired.to_str().unwrap()]);
+    assert_eq!(code, 1, "an expired exception no longer applies");
+    assert_eq!(report["expiredExceptions"][0]["expired"], "2020-01-01");
+    assert_eq!(report["findings"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn inline_ignores_of_palisade_and_other_tools_are_honoured() {
+    let cases = [
+        "    palisade.dev/ignore: \"POD-001 break-glass debug pod\"\n",
+        "    checkov.io/skip1: CKV_K8S_16=needed for the device plugin\n",
+        "    ignore-check.kube-linter.io/privileged-container: device plugin\n",
+        "    polaris.fairwinds.com/runAsPrivileged-exempt: \"true\"\n",
+        "    kubescape.io/skip-controls: \"C-0057\"\n",
+        "    kube-score/ignore: container-security-context-privileged\n",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, annotations) in cases.iter().enumerate() {
+        let file = write(dir.path(), &format!("pod{i}.yaml"), &pod(annotations));
+        let (report, code) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001"]);
+        assert_eq!(code, 0, "not suppressed by {annotations}");
+        assert_eq!(report["suppressed"][0]["suppression"]["kind"], "inline-ignore", "{annotations}");
+        // A central team can refuse inline ignores.
+        let (report, code) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001", "--no-inline-ignores"]);
+        assert_eq!(code, 1, "{annotations}");
+        assert!(report["suppressed"].as_array().unwrap().is_empty());
+    }
+    let reason = {
+        let file = write(dir.path(), "pod-reason.yaml", &pod(cases[0]));
+        scan_json(&[file.to_str().unwrap(), "--only", "POD-001"]).0["suppressed"][0]["suppression"]["reason"].clone()
+    };
+    assert_eq!(reason, "break-glass debug pod");
+}
+
+#[test]
+fn ignoring_one_control_keeps_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "pod.yaml", &pod("    palisade.dev/ignore: \"IMG-002 pinned by policy elsewhere\"\n"));
+    let (report, _) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001,IMG-002"]);
+    assert_eq!(controls_of(&report), ["POD-001"]);
+}

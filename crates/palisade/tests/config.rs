@@ -105,3 +105,22 @@ fn ignoring_one_control_keeps_the_others() {
     let (report, _) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001,IMG-002"]);
     assert_eq!(controls_of(&report), ["POD-001"]);
 }
+
+#[test]
+fn custom_workload_kinds_are_judged_like_pods() {
+    let dir = tempfile::tempdir().unwrap();
+    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: team\nspec:\n  runner:\n    spec:\n      containers:\n        - name: app\n          image: nginx:1.27\n          securityContext:\n            privileged: true\n";
+    let file = write(dir.path(), "widget.yaml", widget);
+    let (report, code) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001"]);
+    assert_eq!(code, 0, "an undeclared CRD matches no pod control: {report}");
+    write(dir.path(), ".palisade.yaml", "workloadKinds:\n  - apiVersion: example.com/v1\n    kind: Widget\n    podSpecPath: spec.runner.spec\n");
+    let (report, code) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["findings"][0]["path"], "spec.runner.spec.containers[0].securityContext.privileged");
+    assert_eq!(report["findings"][0]["location"]["line"], 13);
+
+    let rollout = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: r\n  namespace: team\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: nginx:1.27\n          securityContext:\n            privileged: true\n";
+    let file = write(dir.path(), "rollout.yaml", rollout);
+    let (report, _) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001"]);
+    assert_eq!(controls_of(&report), ["POD-001"], "Argo Rollouts work out of the box");
+}

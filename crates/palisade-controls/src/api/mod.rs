@@ -1,3 +1,11 @@
+//! API: deprecated and removed API versions.
+//!
+//! `removals` holds the table of deprecated APIs; `deprecated_api` judges objects against it
+//! for the target Kubernetes version.
+
 use crate::control::Control;
 
-pub(crate) const CONTROLS: &[&dyn Control] = &[];
+mod deprecated_api;
+mod removals;
+
+pub(crate) const CONTROLS: &[&dyn Control] = &[&deprecated_api::DeprecatedApi];

@@ -1,7 +1,7 @@
 //! What RES-005 and RES-006 share: which workloads are long-running, and whether a container
 //! declares a usable probe.
 
-use palisade_core::{Resource, Violation};
+use palisade_core::{Node, Resource, Violation};
 
 use crate::control::{Context, Skip, Verdict};
 use crate::workload::{ContainerKind, PodSpec, pod_spec};
@@ -17,12 +17,21 @@ const RUN_TO_COMPLETION: &[(&str, &str)] = &[
 /// The handlers a probe can use; a probe without one is rejected by the API server.
 const HANDLERS: &[&str] = &["exec", "httpGet", "tcpSocket", "grpc"];
 
-/// Whether the workload's pods are meant to keep running. Jobs and CronJobs run to completion;
-/// so does any pod whose `restartPolicy` is `Never` or `OnFailure` (which covers pods created
-/// by a Job, as Jobs require one of those policies).
+/// Whether the workload's pods are meant to keep running. Jobs and CronJobs run to completion,
+/// and so do pods a Job owns and any pod whose `restartPolicy` is `Never` or `OnFailure`.
 fn long_running(resource: &Resource, pod: &PodSpec<'_>) -> Result<bool, Skip> {
     let group = resource.id.group();
     if RUN_TO_COMPLETION.contains(&(group, resource.kind())) {
+        return Ok(false);
+    }
+    let owned_by_job = resource
+        .root
+        .at(&["metadata", "ownerReferences"])
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .any(|owner| owner.get("kind").and_then(Node::as_str) == Some("Job"));
+    if owned_by_job {
         return Ok(false);
     }
     Ok(!matches!(

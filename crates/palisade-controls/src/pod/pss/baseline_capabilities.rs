@@ -9,7 +9,7 @@ use crate::workload::pod_spec;
 /// The capabilities the baseline level lets a container add: the default set container runtimes
 /// grant anyway, minus NET_RAW. Matched exactly and case-sensitively, as Pod Security Admission
 /// does.
-pub(super) const BASELINE_CAPABILITIES: &[&str] = &[
+const BASELINE_CAPABILITIES: &[&str] = &[
     "AUDIT_WRITE",
     "CHOWN",
     "DAC_OVERRIDE",

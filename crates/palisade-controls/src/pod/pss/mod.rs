@@ -18,11 +18,18 @@ mod host_namespaces;
 mod host_path_volumes;
 mod host_ports;
 mod host_probes;
+mod privilege_escalation;
 mod privileged;
 mod proc_mount;
+mod proc_mount_restricted;
+mod restricted_capabilities;
+mod run_as_non_root;
+mod run_as_root_user;
+mod seccomp_required;
 mod seccomp_unconfined;
 mod selinux;
 mod sysctls;
+mod volume_types;
 mod windows_host_process;
 
 pub(crate) const CONTROLS: &[&dyn Control] = &[
@@ -38,4 +45,11 @@ pub(crate) const CONTROLS: &[&dyn Control] = &[
     &sysctls::UnsafeSysctls,
     &windows_host_process::WindowsHostProcess,
     &host_probes::HostProbes,
+    &volume_types::VolumeTypes,
+    &privilege_escalation::PrivilegeEscalation,
+    &run_as_non_root::RunAsNonRoot,
+    &run_as_root_user::RunAsRootUser,
+    &seccomp_required::SeccompRequired,
+    &restricted_capabilities::RestrictedCapabilities,
+    &proc_mount_restricted::ProcMountRestricted,
 ];

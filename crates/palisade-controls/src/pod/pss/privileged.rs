@@ -1,4 +1,6 @@
-use palisade_core::{Family, FixAvailability, Fix, FixSafety, PssLevel, Resource, Severity, Violation};
+use palisade_core::{
+    Family, Fix, FixAvailability, FixSafety, PssLevel, Resource, Severity, Violation,
+};
 
 use crate::control::{Context, Control, Skip, Verdict};
 use crate::refs::*;
@@ -44,7 +46,7 @@ declare_control! {
         severity: Severity::Critical,
         family: Family::Pod,
         pss: Some(PssLevel::Baseline),
-        frameworks: &[cis("5.2.2"), nsa("Pod security: non-root, unprivileged containers"), mitre("T1611"), pss("baseline: privileged")],
+        frameworks: &[cis("5.2.2"), nsa("Pod security enforcement"), mitre("T1611"), pss("baseline: Privileged Containers")],
         aliases: &[kubescape("C-0057"), trivy("KSV-0017"), checkov("CKV_K8S_16"), polaris("runAsPrivileged"), kube_linter("privileged-container"), kube_score("container-security-context-privileged")],
         remediation: "Set securityContext.privileged to false, or remove it; grant a single capability instead if one is truly needed.",
         fix: FixAvailability::Safe,
@@ -68,8 +70,16 @@ impl Control for Privileged {
             if sc.bool_field("privileged")? == Some(true) {
                 let path = container.security_context_path().key("privileged");
                 violations.push(
-                    Violation::new(path.clone(), format!("{} sets privileged: true", container.label()))
-                        .with_fix(Fix::set("set privileged to false", FixSafety::Safe, path, false.into())),
+                    Violation::new(
+                        path.clone(),
+                        format!("{} sets privileged: true", container.label()),
+                    )
+                    .with_fix(Fix::set(
+                        "set privileged to false",
+                        FixSafety::Safe,
+                        path,
+                        false.into(),
+                    )),
                 );
             }
         }

@@ -11,6 +11,8 @@ mod junit;
 mod markdown;
 mod sarif;
 mod snippet;
+#[cfg(test)]
+mod testdata;
 mod text;
 
 pub use json::SCHEMA_VERSION;

@@ -1,0 +1,357 @@
+//! A realistic scan result, built by hand, for the reports' tests.
+
+use std::sync::Arc;
+
+use palisade_core::{
+    Alias, ControlMeta, ControlSummary, Diagnostic, ExpiredException, Family, Finding, Fix,
+    FixAvailability, FixSafety, Framework, FrameworkRef, Location, NotEvaluated, ObjectPath,
+    PssLevel, ResourceId, ScanResult, Severity, Source, SuppressedFinding, Suppression, Tool,
+};
+
+use crate::ReportInput;
+
+pub(crate) static POD_001: ControlMeta = ControlMeta {
+    id: "POD-001",
+    title: "Privileged container",
+    severity: Severity::Critical,
+    family: Family::Pod,
+    pss: Some(PssLevel::Baseline),
+    frameworks: &[
+        FrameworkRef {
+            framework: Framework::Cis,
+            id: "5.2.2",
+        },
+        FrameworkRef {
+            framework: Framework::Mitre,
+            id: "T1611",
+        },
+    ],
+    aliases: &[
+        Alias {
+            tool: Tool::Kubescape,
+            id: "C-0057",
+        },
+        Alias {
+            tool: Tool::Trivy,
+            id: "KSV-0017",
+        },
+    ],
+    remediation: "Set securityContext.privileged to false, or remove it.",
+    fix: FixAvailability::Safe,
+    doc: " ## What it checks\n Every container whose `securityContext.privileged` is `true`.\n\n ## Why it matters\n A privileged container is root on the node.\n\n ## How to fix\n Set `privileged: false`.",
+};
+
+pub(crate) static IMG_001: ControlMeta = ControlMeta {
+    id: "IMG-001",
+    title: "Image tag is mutable",
+    severity: Severity::High,
+    family: Family::Img,
+    pss: None,
+    frameworks: &[],
+    aliases: &[Alias {
+        tool: Tool::KubeLinter,
+        id: "latest-tag",
+    }],
+    remediation: "Pin the image to a digest or an immutable version tag.",
+    fix: FixAvailability::NeedsInput,
+    doc: " Images referenced by `latest` or no tag at all change under you.\n\n ## How to fix\n Pin the image.",
+};
+
+pub(crate) static RES_001: ControlMeta = ControlMeta {
+    id: "RES-001",
+    title: "Memory limit missing",
+    severity: Severity::Medium,
+    family: Family::Res,
+    pss: None,
+    frameworks: &[],
+    aliases: &[Alias {
+        tool: Tool::Polaris,
+        id: "memoryLimitsMissing",
+    }],
+    remediation: "Set resources.limits.memory on every container.",
+    fix: FixAvailability::NeedsInput,
+    doc: "",
+};
+
+pub(crate) static RBAC_001: ControlMeta = ControlMeta {
+    id: "RBAC-001",
+    title: "Wildcard | in role rules",
+    severity: Severity::Low,
+    family: Family::Rbac,
+    pss: None,
+    frameworks: &[],
+    aliases: &[],
+    remediation: "List the verbs and resources a role needs.",
+    fix: FixAvailability::None,
+    doc: " ## What it checks\n Roles granting `*`.",
+};
+
+pub(crate) static NET_001: ControlMeta = ControlMeta {
+    id: "NET-001",
+    title: "Namespace without NetworkPolicy",
+    severity: Severity::Info,
+    family: Family::Net,
+    pss: None,
+    frameworks: &[],
+    aliases: &[],
+    remediation: "Add a default-deny NetworkPolicy to the namespace.",
+    fix: FixAvailability::None,
+    doc: " ## What it checks\n Namespaces that no NetworkPolicy selects.",
+};
+
+/// Every control that "ran", sorted by ID.
+pub(crate) static CONTROLS: [&ControlMeta; 5] = [&IMG_001, &NET_001, &POD_001, &RBAC_001, &RES_001];
+
+pub(crate) const WEB_YAML: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: nginx:latest
+          securityContext:
+            privileged: true   # TODO
+            runAsUser: 0
+";
+
+pub(crate) const RENDERED: &str = "\
+---
+# Source: chart/templates/pod.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: helper
+spec:
+  containers:
+    - name: helper
+      image: busybox:1.36
+      securityContext:
+        privileged: true
+";
+
+pub(crate) fn resource(api: &str, kind: &str, ns: Option<&str>, name: &str) -> ResourceId {
+    ResourceId {
+        api_version: api.into(),
+        kind: kind.into(),
+        namespace: ns.map(Into::into),
+        name: name.into(),
+    }
+}
+
+pub(crate) fn loc(file: &str, line: u32, column: u32, end_line: u32, end_column: u32) -> Location {
+    Location {
+        file: file.into(),
+        line,
+        column,
+        end_line,
+        end_column,
+    }
+}
+
+pub(crate) fn finding(
+    meta: &'static ControlMeta,
+    resource: ResourceId,
+    path: &str,
+    location: Option<Location>,
+    message: &str,
+) -> Finding {
+    Finding {
+        control: meta.id,
+        title: meta.title,
+        severity: meta.severity,
+        resource,
+        path: ObjectPath::parse(path),
+        location,
+        message: message.into(),
+        remediation: meta.remediation,
+        aliases: meta.aliases,
+        fix: None,
+    }
+}
+
+pub(crate) const PRIVILEGED_PATH: &str =
+    "spec.template.spec.containers[0].securityContext.privileged";
+
+pub(crate) fn sources() -> Vec<Source> {
+    vec![
+        Source {
+            path: Arc::from("deploy/web.yaml"),
+            text: Arc::from(WEB_YAML),
+            rendered_by: None,
+        },
+        Source {
+            path: Arc::from("chart (helm template)"),
+            text: Arc::from(RENDERED),
+            rendered_by: Some("helm"),
+        },
+    ]
+}
+
+/// The privileged-container finding in `deploy/web.yaml`, located at the value `true`.
+pub(crate) fn privileged_finding() -> Finding {
+    let web = resource("apps/v1", "Deployment", Some("shop"), "web");
+    let mut f = finding(
+        &POD_001,
+        web,
+        PRIVILEGED_PATH,
+        Some(loc("deploy/web.yaml", 13, 25, 13, 29)),
+        "container `app` sets privileged: true",
+    );
+    f.fix = Some(Fix::set(
+        "set privileged to false",
+        FixSafety::Safe,
+        ObjectPath::parse(PRIVILEGED_PATH),
+        false.into(),
+    ));
+    f
+}
+
+pub(crate) fn result() -> ScanResult {
+    let web = resource("apps/v1", "Deployment", Some("shop"), "web");
+    let helper = resource("v1", "Pod", None, "helper");
+    let api = resource("v1", "Pod", Some("prod"), "api");
+
+    let mut rendered = finding(
+        &POD_001,
+        helper.clone(),
+        "spec.containers[0].securityContext.privileged",
+        Some(loc("chart (helm template)", 12, 21, 12, 25)),
+        "container `helper` sets privileged: true",
+    );
+    rendered.fix = Some(Fix::set(
+        "set privileged to false",
+        FixSafety::Safe,
+        ObjectPath::parse("spec.containers[0].securityContext.privileged"),
+        false.into(),
+    ));
+    let image = finding(
+        &IMG_001,
+        web.clone(),
+        "spec.template.spec.containers[0].image",
+        Some(loc("deploy/web.yaml", 11, 18, 11, 30)),
+        "container `app` uses image `nginx:latest` | a mutable tag",
+    );
+    let memory = finding(
+        &RES_001,
+        web.clone(),
+        "spec.template.spec.containers[0].resources.limits.memory",
+        Some(loc("deploy/web.yaml", 10, 11, 15, 1)),
+        "container `app` has no memory limit",
+    );
+    let mut cluster = finding(
+        &RES_001,
+        api.clone(),
+        "spec.containers[0].resources.limits.memory",
+        None,
+        "container `api` has no memory limit\n(read from the cluster)",
+    );
+    cluster.fix = Some(Fix::set(
+        "set a memory limit",
+        FixSafety::Unsafe,
+        ObjectPath::parse("spec.containers[0].resources.limits.memory"),
+        "512Mi".into(),
+    ));
+
+    let mut findings = vec![privileged_finding(), rendered, image, memory, cluster];
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+
+    let suppressed = vec![
+        SuppressedFinding {
+            finding: finding(
+                &IMG_001,
+                api.clone(),
+                "spec.containers[0].image",
+                None,
+                "container `api` uses image `api:latest`",
+            ),
+            suppression: Suppression::InlineIgnore {
+                annotation: "palisade.io/ignore".into(),
+                reason: "pinned by the deploy pipeline".into(),
+            },
+        },
+        SuppressedFinding {
+            finding: finding(
+                &RES_001,
+                helper.clone(),
+                "spec.containers[0].resources.limits.memory",
+                Some(loc("chart (helm template)", 9, 7, 12, 25)),
+                "container `helper` has no memory limit",
+            ),
+            suppression: Suppression::Exception {
+                reason: "batch helper, sized by LimitRange".into(),
+                expires: Some("2027-01-31".into()),
+            },
+        },
+    ];
+
+    ScanResult {
+        findings,
+        suppressed,
+        not_evaluated: vec![NotEvaluated {
+            control: "NET-001",
+            resource: resource("v1", "Namespace", None, "shop"),
+            reason: "listing NetworkPolicies is forbidden".into(),
+            location: None,
+        }],
+        controls: vec![
+            ControlSummary {
+                control: "IMG-001",
+                passed: 1,
+                failed: 1,
+                suppressed: 1,
+                ..Default::default()
+            },
+            ControlSummary {
+                control: "NET-001",
+                not_evaluated: 1,
+                ..Default::default()
+            },
+            ControlSummary {
+                control: "POD-001",
+                passed: 1,
+                failed: 2,
+                ..Default::default()
+            },
+            ControlSummary {
+                control: "RBAC-001",
+                not_applicable: 3,
+                ..Default::default()
+            },
+            ControlSummary {
+                control: "RES-001",
+                failed: 2,
+                suppressed: 1,
+                ..Default::default()
+            },
+        ],
+        diagnostics: vec![
+            Diagnostic::error("did not find expected key")
+                .in_file("deploy/broken.yaml")
+                .at(3, 5),
+            Diagnostic::warning("duplicate key `name`; the last value is used")
+                .in_file("deploy/web.yaml")
+                .at(4, 3),
+        ],
+        expired_exceptions: vec![ExpiredException {
+            control: "POD-001".into(),
+            reason: "legacy agent".into(),
+            expired: "2025-06-30".into(),
+        }],
+        resources_scanned: 4,
+        sources_scanned: 3,
+    }
+}
+
+pub(crate) fn input<'a>(result: &'a ScanResult, sources: &'a [Source]) -> ReportInput<'a> {
+    ReportInput {
+        result,
+        sources,
+        controls: &CONTROLS,
+        tool_version: "0.1.0",
+    }
+}

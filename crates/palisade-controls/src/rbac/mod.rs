@@ -1,3 +1,21 @@
+//! RBAC: what Roles and ClusterRoles grant, and to whom bindings grant it.
+//!
+//! Each control judges one object. Rule checks read rules through [`rules`], which matches verbs,
+//! resources, subresources and API groups (wildcards included) the way the RBAC authorizer
+//! does; binding checks read roleRef and subjects through [`binding`], and look up the bound
+//! role among the scanned resources when they need its rules.
+
 use crate::control::Control;
 
-pub(crate) const CONTROLS: &[&dyn Control] = &[];
+mod binding;
+mod rules;
+
+mod cluster_admin_binding;
+mod secrets_access;
+mod wildcard_in_rules;
+
+pub(crate) const CONTROLS: &[&dyn Control] = &[
+    &wildcard_in_rules::WildcardInRules,
+    &cluster_admin_binding::ClusterAdminBinding,
+    &secrets_access::SecretsAccess,
+];

@@ -11,6 +11,10 @@ mod binding;
 mod rules;
 
 mod cluster_admin_binding;
+mod create_pods;
+mod escalate_bind_impersonate;
+mod nodes_proxy;
+mod pod_exec_attach;
 mod secrets_access;
 mod wildcard_in_rules;
 
@@ -18,4 +22,8 @@ pub(crate) const CONTROLS: &[&dyn Control] = &[
     &wildcard_in_rules::WildcardInRules,
     &cluster_admin_binding::ClusterAdminBinding,
     &secrets_access::SecretsAccess,
+    &pod_exec_attach::PodExecAttach,
+    &create_pods::CreatePods,
+    &escalate_bind_impersonate::EscalateBindImpersonate,
+    &nodes_proxy::NodesProxy,
 ];

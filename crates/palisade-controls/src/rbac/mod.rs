@@ -10,12 +10,15 @@ use crate::control::Control;
 mod binding;
 mod rules;
 
+mod anonymous_binding;
 mod cluster_admin_binding;
 mod create_pods;
+mod default_service_account_binding;
 mod escalate_bind_impersonate;
 mod nodes_proxy;
 mod pod_exec_attach;
 mod secrets_access;
+mod tokens_webhooks_events;
 mod wildcard_in_rules;
 
 pub(crate) const CONTROLS: &[&dyn Control] = &[
@@ -26,4 +29,7 @@ pub(crate) const CONTROLS: &[&dyn Control] = &[
     &create_pods::CreatePods,
     &escalate_bind_impersonate::EscalateBindImpersonate,
     &nodes_proxy::NodesProxy,
+    &anonymous_binding::AnonymousBinding,
+    &default_service_account_binding::DefaultServiceAccountBinding,
+    &tokens_webhooks_events::TokensWebhooksEvents,
 ];

@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use palisade_core::Family;
+use palisade_core::{Family, PssLevel};
 
 use crate::control::Control;
 
@@ -35,6 +35,36 @@ pub fn find(name: &str) -> Option<&'static dyn Control> {
         .find(|c| c.meta().id.eq_ignore_ascii_case(name))
         .or_else(|| all().iter().find(|c| c.meta().answers_to(name)))
         .copied()
+}
+
+/// Baseline checks that Pod Security Admission replaces with a stricter restricted check at the
+/// restricted level: (replaced, replacement).
+const RESTRICTED_REPLACES: &[(&str, &str)] = &[
+    ("POD-003", "POD-013"),
+    ("POD-005", "POD-018"),
+    ("POD-008", "POD-019"),
+    ("POD-009", "POD-017"),
+];
+
+/// Exactly the checks Pod Security Admission runs at `level`: every baseline check, and at
+/// restricted every restricted check in place of the baseline checks it replaces. (Running
+/// both would double-report, and would flag Windows pods that restricted deliberately exempts.)
+pub fn pss_controls(level: PssLevel) -> Vec<&'static dyn Control> {
+    all()
+        .iter()
+        .copied()
+        .filter(|c| {
+            let meta = c.meta();
+            match (meta.pss, level) {
+                (None, _) | (Some(PssLevel::Restricted), PssLevel::Baseline) => false,
+                (Some(PssLevel::Restricted), PssLevel::Restricted) => true,
+                (Some(PssLevel::Baseline), PssLevel::Baseline) => true,
+                (Some(PssLevel::Baseline), PssLevel::Restricted) => {
+                    !RESTRICTED_REPLACES.iter().any(|(replaced, _)| *replaced == meta.id)
+                }
+            }
+        })
+        .collect()
 }
 
 /// The controls a selector names: an ID (`POD-001`), an alias (`C-0057`, `KSV-0017`,
@@ -86,6 +116,19 @@ mod tests {
             assert!(!meta.title.is_empty() && !meta.remediation.is_empty(), "{}", meta.id);
             assert!(!meta.frameworks.is_empty(), "{} maps to no framework", meta.id);
         }
+    }
+
+    #[test]
+    fn restricted_replaces_four_baseline_checks_with_restricted_ones() {
+        let ids = |level| pss_controls(level).iter().map(|c| c.meta().id).collect::<Vec<_>>();
+        let baseline = ids(PssLevel::Baseline);
+        let restricted = ids(PssLevel::Restricted);
+        for (replaced, replacement) in RESTRICTED_REPLACES {
+            assert!(baseline.contains(replaced) && !restricted.contains(replaced));
+            assert!(restricted.contains(replacement) && !baseline.contains(replacement));
+            assert_eq!(find(replacement).unwrap().meta().pss, Some(PssLevel::Restricted));
+        }
+        assert!(restricted.contains(&"POD-001") && restricted.contains(&"POD-014"));
     }
 
     #[test]

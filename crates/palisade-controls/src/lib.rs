@@ -23,7 +23,7 @@ mod rbac;
 mod res;
 mod sec;
 
-pub use catalog::{all, find, resolve_selector};
+pub use catalog::{all, find, pss_controls, resolve_selector};
 pub use control::{Context, Control, Skip, Verdict};
 pub use settings::{KubeVersion, Settings, WorkloadKind};
 

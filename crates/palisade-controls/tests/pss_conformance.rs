@@ -3,8 +3,8 @@
 //! The corpus (`/work/shared/corpus/pss/{baseline,restricted}/{pass,fail}/*.yaml`) holds the
 //! fixtures the Kubernetes project generates for Pod Security Admission at the newest policy
 //! version. A fail file's name says which PSA check it violates (`hostnamespaces0.yaml`,
-//! `capabilities_restricted2.yaml`). For each level, the Palisade controls of that level (every
-//! control with `pss: Some(Baseline)`, plus those with `Some(Restricted)` at restricted) must:
+//! `capabilities_restricted2.yaml`). For each level, the controls `palisade scan --pss-level`
+//! runs (`palisade_controls::pss_controls`: baseline, or restricted with PSA's replacements) must:
 //! - on a fail file, report the control that implements the named check. At the restricted
 //!   level PSA replaces four baseline checks with stricter restricted ones, so a fail file named
 //!   after a replaced check may instead be reported by the replacing control;
@@ -54,17 +54,9 @@ fn corpus_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/pss")
 }
 
-/// The controls Palisade runs for a PSS level.
+/// The controls Palisade runs for a PSS level (`palisade scan --pss-level`).
 fn controls_of(level: PssLevel) -> Vec<&'static dyn Control> {
-    palisade_controls::all()
-        .iter()
-        .copied()
-        .filter(|c| match c.meta().pss {
-            Some(PssLevel::Baseline) => true,
-            Some(PssLevel::Restricted) => level == PssLevel::Restricted,
-            None => false,
-        })
-        .collect()
+    palisade_controls::pss_controls(level)
 }
 
 /// The controls that may satisfy a fail file, from its name; `None` for an unknown prefix.

@@ -50,11 +50,7 @@ fn resolve_all(selectors: &[String]) -> Result<Vec<&'static str>, String> {
 impl Plan {
     pub fn new(config: &Config, options: &PlanOptions) -> Result<Plan, String> {
         let mut controls: Vec<&'static dyn Control> = match options.pss_level {
-            Some(level) => palisade_controls::all()
-                .iter()
-                .filter(|c| c.meta().pss.is_some_and(|l| l <= level))
-                .copied()
-                .collect(),
+            Some(level) => palisade_controls::pss_controls(level),
             None => palisade_controls::all().to_vec(),
         };
         let mut enabled: Vec<String> = config.controls.enable.clone().unwrap_or_default();

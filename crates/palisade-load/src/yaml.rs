@@ -137,8 +137,7 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut start = 0usize;
     let mut start_line = 0u32;
     let mut offset = 0usize;
-    let mut line_no = 0u32;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (0u32..).zip(text.split_inclusive('\n')) {
         if is_document_marker(line.trim_end_matches('\n')) && offset > start {
             chunks.push(Chunk {
                 text: &text[start..offset],
@@ -148,7 +147,6 @@ fn split_documents(text: &str) -> Vec<Chunk<'_>> {
             start_line = line_no;
         }
         offset += line.len();
-        line_no += 1;
     }
     if start < text.len() {
         chunks.push(Chunk {

@@ -1,5 +1,449 @@
+//! Markdown for a pull-request comment: a one-line verdict, a summary table, the findings by
+//! severity (at most [`MAX_ROWS`] rows each), and collapsible sections with how to fix each
+//! failing control, what could not be evaluated, and problems with the input.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use palisade_core::{DiagnosticLevel, Finding, Severity};
+
 use crate::ReportInput;
 
-pub(crate) fn render(_input: &ReportInput<'_>) -> String {
-    String::new()
+/// Rows shown per severity (and per list); the rest are counted in an "and N more" line.
+pub(crate) const MAX_ROWS: usize = 50;
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Text for a table cell or a list item: `|` escaped everywhere (GitHub needs it even inside
+/// code spans), HTML angle brackets escaped outside code spans, and line breaks turned into
+/// `<br>` in cells (spaces inside code spans and in list items).
+fn escape(text: &str, in_table: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_code = false;
+    for c in text.chars() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '|' => out.push_str("\\|"),
+            '\r' => {}
+            '\n' if in_table && !in_code => out.push_str("<br>"),
+            '\n' => out.push(' '),
+            '<' if !in_code => out.push_str("&lt;"),
+            '>' if !in_code => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn cell(text: &str) -> String {
+    escape(text, true)
+}
+
+/// `text` as a code span, whatever backticks it holds.
+fn code(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    if longest == 0 {
+        format!("{fence}{text}{fence}")
+    } else {
+        format!("{fence} {text} {fence}")
+    }
+}
+
+fn severity_title(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "Critical",
+        Severity::High => "High",
+        Severity::Medium => "Medium",
+        Severity::Low => "Low",
+        Severity::Info => "Info",
+    }
+}
+
+fn verdict(input: &ReportInput<'_>) -> String {
+    let r = input.result;
+    let errors = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == DiagnosticLevel::Error)
+        .count();
+    let serious = r.count_at_least(Severity::High);
+    let icon = if serious > 0 {
+        "❌"
+    } else if !r.findings.is_empty() || errors > 0 || !r.not_evaluated.is_empty() {
+        "⚠️"
+    } else {
+        "✅"
+    };
+    let mut line = if r.findings.is_empty() {
+        "no findings".to_string()
+    } else {
+        let counts: Vec<String> = Severity::ALL
+            .into_iter()
+            .map(|s| (s, r.count_by_severity(s)))
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        let resources: BTreeSet<_> = r.findings.iter().map(|f| &f.resource).collect();
+        format!(
+            "{} ({}) in {}",
+            plural(r.findings.len(), "finding", "findings"),
+            counts.join(", "),
+            plural(resources.len(), "resource", "resources")
+        )
+    };
+    if errors > 0 {
+        let _ = write!(line, ", {}", plural(errors, "input error", "input errors"));
+    }
+    if !r.not_evaluated.is_empty() {
+        let _ = write!(
+            line,
+            ", {} not evaluated",
+            plural(r.not_evaluated.len(), "check", "checks")
+        );
+    }
+    format!("## {icon} Palisade: {line}")
+}
+
+fn summary_table(input: &ReportInput<'_>, out: &mut String) {
+    let r = input.result;
+    let errors = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == DiagnosticLevel::Error)
+        .count();
+    out.push_str(
+        "| Critical | High | Medium | Low | Info | Suppressed | Not evaluated | Input errors |\n",
+    );
+    out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let mut row: Vec<String> = Severity::ALL
+        .into_iter()
+        .map(|s| r.count_by_severity(s).to_string())
+        .collect();
+    row.push(r.suppressed.len().to_string());
+    row.push(r.not_evaluated.len().to_string());
+    row.push(errors.to_string());
+    let _ = writeln!(out, "| {} |", row.join(" | "));
+}
+
+fn location_cell(input: &ReportInput<'_>, f: &Finding) -> String {
+    let Some(loc) = &f.location else {
+        return "—".to_string();
+    };
+    let place = code(&format!("{}:{}", loc.file, loc.line));
+    let rendered = input
+        .sources
+        .iter()
+        .find(|s| *s.path == *loc.file)
+        .and_then(|s| s.rendered_by);
+    match rendered {
+        Some(tool) => format!("{place} (rendered by {tool})"),
+        None => place,
+    }
+}
+
+fn findings_tables(input: &ReportInput<'_>, out: &mut String) {
+    for severity in Severity::ALL {
+        let findings: Vec<&Finding> = input
+            .result
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .collect();
+        if findings.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\n### {} ({})\n",
+            severity_title(severity),
+            findings.len()
+        );
+        out.push_str("| Severity | Control | Resource | Location | Message |\n");
+        out.push_str("|---|---|---|---|---|\n");
+        for f in findings.iter().take(MAX_ROWS) {
+            let _ = writeln!(
+                out,
+                "| {} | {} {} | {} | {} | {} |",
+                severity.as_str(),
+                cell(&code(f.control)),
+                cell(f.title),
+                cell(&code(&f.resource.to_string())),
+                cell(&location_cell(input, f)),
+                cell(&f.message),
+            );
+        }
+        if findings.len() > MAX_ROWS {
+            let _ = writeln!(
+                out,
+                "\n_…and {} more {severity} {}._",
+                findings.len() - MAX_ROWS,
+                if findings.len() - MAX_ROWS == 1 {
+                    "finding"
+                } else {
+                    "findings"
+                }
+            );
+        }
+    }
+}
+
+fn details(out: &mut String, summary: &str, body: &str) {
+    let _ = write!(
+        out,
+        "\n<details>\n<summary>{summary}</summary>\n\n{body}\n</details>\n"
+    );
+}
+
+/// How to fix each control that failed, most severe first.
+fn remediation(input: &ReportInput<'_>, out: &mut String) {
+    let r = input.result;
+    let mut failed: Vec<(Severity, &str, &str, &str, usize)> = Vec::new();
+    for f in &r.findings {
+        match failed.iter_mut().find(|e| e.1 == f.control) {
+            Some(entry) => entry.4 += 1,
+            None => {
+                let (title, remediation) = match input.control(f.control) {
+                    Some(meta) => (meta.title, meta.remediation),
+                    None => (f.title, f.remediation),
+                };
+                failed.push((f.severity, f.control, title, remediation, 1));
+            }
+        }
+    }
+    if failed.is_empty() {
+        return;
+    }
+    failed.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    let mut body = String::new();
+    for (severity, id, title, remediation, count) in &failed {
+        let _ = writeln!(
+            body,
+            "- **{} {}** ({severity}, {}): {} Details: {}",
+            code(id),
+            escape(title, false),
+            plural(*count, "finding", "findings"),
+            escape(remediation, false),
+            code(&format!("palisade explain {id}"))
+        );
+    }
+    let summary = format!(
+        "How to fix ({})",
+        plural(failed.len(), "control", "controls")
+    );
+    details(out, &summary, &body);
+}
+
+fn capped_list(items: Vec<String>, out: &mut String) {
+    let total = items.len();
+    for item in items.into_iter().take(MAX_ROWS) {
+        let _ = writeln!(out, "- {item}");
+    }
+    if total > MAX_ROWS {
+        let _ = writeln!(out, "- …and {} more", total - MAX_ROWS);
+    }
+}
+
+fn not_evaluated(input: &ReportInput<'_>, out: &mut String) {
+    let entries = &input.result.not_evaluated;
+    if entries.is_empty() {
+        return;
+    }
+    let items = entries
+        .iter()
+        .map(|ne| {
+            let place = ne
+                .location
+                .as_ref()
+                .map(|l| format!(" at {}", code(&format!("{}:{}", l.file, l.line))))
+                .unwrap_or_default();
+            format!(
+                "{} on {}{place}: {}",
+                code(ne.control),
+                code(&ne.resource.to_string()),
+                escape(&ne.reason, false)
+            )
+        })
+        .collect();
+    let mut body = String::new();
+    capped_list(items, &mut body);
+    details(out, &format!("Not evaluated ({})", entries.len()), &body);
+}
+
+/// Errors and warnings about the input and the configuration, expired exceptions among them.
+fn input_problems(input: &ReportInput<'_>, out: &mut String) {
+    let r = input.result;
+    let mut items: Vec<String> = r
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let level = match d.level {
+                DiagnosticLevel::Error => "error",
+                DiagnosticLevel::Warning => "warning",
+            };
+            let place = match (&d.file, d.line) {
+                (Some(file), Some(line)) => {
+                    format!(
+                        " {}",
+                        code(&format!("{file}:{line}:{}", d.column.unwrap_or(1)))
+                    )
+                }
+                (Some(file), None) => format!(" {}", code(file)),
+                _ => String::new(),
+            };
+            format!("**{level}**{place}: {}", escape(&d.message, false))
+        })
+        .collect();
+    items.extend(r.expired_exceptions.iter().map(|e| {
+        format!(
+            "**warning**: the exception for {} expired on {} and no longer applies ({})",
+            code(&e.control),
+            escape(&e.expired, false),
+            escape(&e.reason, false)
+        )
+    }));
+    if items.is_empty() {
+        return;
+    }
+    let errors = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == DiagnosticLevel::Error)
+        .count();
+    let summary = format!(
+        "Input errors and warnings ({}, {})",
+        plural(errors, "error", "errors"),
+        plural(items.len() - errors, "warning", "warnings")
+    );
+    let mut body = String::new();
+    capped_list(items, &mut body);
+    details(out, &summary, &body);
+}
+
+pub(crate) fn render(input: &ReportInput<'_>) -> String {
+    let r = input.result;
+    let mut out = verdict(input);
+    out.push_str("\n\n");
+    summary_table(input, &mut out);
+    findings_tables(input, &mut out);
+    remediation(input, &mut out);
+    not_evaluated(input, &mut out);
+    input_problems(input, &mut out);
+    let _ = writeln!(
+        out,
+        "\n<sub>Palisade {} · {} from {}</sub>",
+        escape(input.tool_version, false),
+        plural(r.resources_scanned, "resource", "resources"),
+        plural(r.sources_scanned, "source", "sources")
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_core::ScanResult;
+
+    use super::*;
+    use crate::testdata;
+
+    fn sample() -> String {
+        let sources = testdata::sources();
+        let result = testdata::result();
+        render(&testdata::input(&result, &sources))
+    }
+
+    #[test]
+    fn snapshot() {
+        insta::assert_snapshot!(sample());
+    }
+
+    #[test]
+    fn verdict_summary_and_tables() {
+        let out = sample();
+        let first = out.lines().next().unwrap();
+        assert_eq!(
+            first,
+            "## ❌ Palisade: 5 findings (2 critical, 1 high, 2 medium) in 3 resources, 1 input error, 1 check not evaluated"
+        );
+        assert!(out.contains("| 2 | 1 | 2 | 0 | 0 | 2 | 1 | 1 |\n"));
+        assert!(out.contains("\n### Critical (2)\n"));
+        assert!(out.contains("\n### Medium (2)\n"));
+        assert!(!out.contains("### Low"));
+        assert!(out.contains(
+            "| critical | `POD-001` Privileged container | `Deployment/web (shop)` | `deploy/web.yaml:13` | container `app` sets privileged: true |"
+        ));
+        // Rendered sources say so; findings without a file have no location.
+        assert!(out.contains("| `chart (helm template):12` (rendered by helm) |"));
+        assert!(out.contains("| `Pod/api (prod)` | — | container `api` has no memory limit<br>(read from the cluster) |"));
+        // `|` inside a cell is escaped, code span or not.
+        assert!(out.contains("uses image `nginx:latest` \\| a mutable tag |"));
+    }
+
+    #[test]
+    fn collapsible_sections() {
+        let out = sample();
+        assert!(out.contains("<details>\n<summary>How to fix (3 controls)</summary>\n\n- **`POD-001` Privileged container** (critical, 2 findings): Set securityContext.privileged to false, or remove it. Details: `palisade explain POD-001`\n- **`IMG-001` Image tag is mutable**"));
+        assert!(out.contains("<summary>Not evaluated (1)</summary>\n\n- `NET-001` on `Namespace/shop`: listing NetworkPolicies is forbidden\n"));
+        assert!(out.contains("<summary>Input errors and warnings (1 error, 2 warnings)</summary>"));
+        assert!(out.contains("- **error** `deploy/broken.yaml:3:5`: did not find expected key\n"));
+        assert!(out.contains("- **warning**: the exception for `POD-001` expired on 2025-06-30"));
+        assert!(out.ends_with("<sub>Palisade 0.1.0 · 4 resources from 3 sources</sub>\n"));
+    }
+
+    #[test]
+    fn caps_rows_per_severity() {
+        let base = testdata::privileged_finding();
+        let findings: Vec<Finding> = (0..53)
+            .map(|i| {
+                let mut f = base.clone();
+                f.resource.name = format!("web-{i:02}");
+                f
+            })
+            .collect();
+        let result = ScanResult {
+            findings,
+            ..Default::default()
+        };
+        let out = render(&testdata::input(&result, &[]));
+        assert_eq!(out.matches("| critical |").count(), MAX_ROWS);
+        assert!(out.contains("\n_…and 3 more critical findings._\n"));
+        assert!(out.contains("web-49") && !out.contains("web-50"));
+    }
+
+    #[test]
+    fn a_clean_scan() {
+        let result = ScanResult {
+            resources_scanned: 1,
+            sources_scanned: 1,
+            ..Default::default()
+        };
+        let out = render(&testdata::input(&result, &[]));
+        assert_eq!(
+            out,
+            "## ✅ Palisade: no findings\n\n\
+             | Critical | High | Medium | Low | Info | Suppressed | Not evaluated | Input errors |\n\
+             |---:|---:|---:|---:|---:|---:|---:|---:|\n\
+             | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n\
+             \n<sub>Palisade 0.1.0 · 1 resource from 1 source</sub>\n"
+        );
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(cell("a | b\nc <script>"), "a \\| b<br>c &lt;script&gt;");
+        assert_eq!(cell("`x|<y>` <z>"), "`x\\|<y>` &lt;z&gt;");
+        assert_eq!(escape("one\r\ntwo", false), "one two");
+        assert_eq!(code("plain"), "`plain`");
+        assert_eq!(code("has ` tick"), "`` has ` tick ``");
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        assert_eq!(sample(), sample());
+    }
 }

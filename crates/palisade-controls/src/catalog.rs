@@ -31,7 +31,8 @@ pub fn all() -> &'static [&'static dyn Control] {
 /// The control with this ID, or the first one answering to this alias.
 pub fn find(name: &str) -> Option<&'static dyn Control> {
     let name = name.trim();
-    all().iter()
+    all()
+        .iter()
         .find(|c| c.meta().id.eq_ignore_ascii_case(name))
         .or_else(|| all().iter().find(|c| c.meta().answers_to(name)))
         .copied()
@@ -59,9 +60,9 @@ pub fn pss_controls(level: PssLevel) -> Vec<&'static dyn Control> {
                 (None, _) | (Some(PssLevel::Restricted), PssLevel::Baseline) => false,
                 (Some(PssLevel::Restricted), PssLevel::Restricted) => true,
                 (Some(PssLevel::Baseline), PssLevel::Baseline) => true,
-                (Some(PssLevel::Baseline), PssLevel::Restricted) => {
-                    !RESTRICTED_REPLACES.iter().any(|(replaced, _)| *replaced == meta.id)
-                }
+                (Some(PssLevel::Baseline), PssLevel::Restricted) => !RESTRICTED_REPLACES
+                    .iter()
+                    .any(|(replaced, _)| *replaced == meta.id),
             }
         })
         .collect()
@@ -73,12 +74,20 @@ pub fn pss_controls(level: PssLevel) -> Vec<&'static dyn Control> {
 pub fn resolve_selector(selector: &str) -> Result<Vec<&'static dyn Control>, String> {
     let selector = selector.trim();
     if let Ok(family) = selector.parse::<Family>() {
-        let members: Vec<_> = all().iter().filter(|c| c.meta().family == family).copied().collect();
+        let members: Vec<_> = all()
+            .iter()
+            .filter(|c| c.meta().family == family)
+            .copied()
+            .collect();
         if !members.is_empty() {
             return Ok(members);
         }
     }
-    let matched: Vec<_> = all().iter().filter(|c| c.meta().answers_to(selector)).copied().collect();
+    let matched: Vec<_> = all()
+        .iter()
+        .filter(|c| c.meta().answers_to(selector))
+        .copied()
+        .collect();
     if matched.is_empty() {
         Err(format!(
             "unknown control `{selector}`: not a Palisade control ID, family, or alias of one (see `palisade controls`)"
@@ -100,8 +109,17 @@ mod tests {
             let meta = control.meta();
             assert!(seen.insert(meta.id), "duplicate control ID {}", meta.id);
             let (prefix, number) = meta.id.split_once('-').expect("ID has a dash");
-            assert_eq!(prefix, meta.family.prefix(), "{} is in the wrong family", meta.id);
-            assert!(number.len() == 3 && number.parse::<u32>().is_ok(), "{} has a malformed number", meta.id);
+            assert_eq!(
+                prefix,
+                meta.family.prefix(),
+                "{} is in the wrong family",
+                meta.id
+            );
+            assert!(
+                number.len() == 3 && number.parse::<u32>().is_ok(),
+                "{} has a malformed number",
+                meta.id
+            );
         }
     }
 
@@ -110,23 +128,45 @@ mod tests {
         for control in all() {
             let meta = control.meta();
             let doc = meta.doc_text();
-            for section in ["## What it checks", "## Why it matters", "## Example", "## How to fix", "## References"] {
+            for section in [
+                "## What it checks",
+                "## Why it matters",
+                "## Example",
+                "## How to fix",
+                "## References",
+            ] {
                 assert!(doc.contains(section), "{} doc lacks `{section}`", meta.id);
             }
-            assert!(!meta.title.is_empty() && !meta.remediation.is_empty(), "{}", meta.id);
-            assert!(!meta.frameworks.is_empty(), "{} maps to no framework", meta.id);
+            assert!(
+                !meta.title.is_empty() && !meta.remediation.is_empty(),
+                "{}",
+                meta.id
+            );
+            assert!(
+                !meta.frameworks.is_empty(),
+                "{} maps to no framework",
+                meta.id
+            );
         }
     }
 
     #[test]
     fn restricted_replaces_four_baseline_checks_with_restricted_ones() {
-        let ids = |level| pss_controls(level).iter().map(|c| c.meta().id).collect::<Vec<_>>();
+        let ids = |level| {
+            pss_controls(level)
+                .iter()
+                .map(|c| c.meta().id)
+                .collect::<Vec<_>>()
+        };
         let baseline = ids(PssLevel::Baseline);
         let restricted = ids(PssLevel::Restricted);
         for (replaced, replacement) in RESTRICTED_REPLACES {
             assert!(baseline.contains(replaced) && !restricted.contains(replaced));
             assert!(restricted.contains(replacement) && !baseline.contains(replacement));
-            assert_eq!(find(replacement).unwrap().meta().pss, Some(PssLevel::Restricted));
+            assert_eq!(
+                find(replacement).unwrap().meta().pss,
+                Some(PssLevel::Restricted)
+            );
         }
         assert!(restricted.contains(&"POD-001") && restricted.contains(&"POD-014"));
     }

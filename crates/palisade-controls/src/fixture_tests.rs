@@ -23,7 +23,11 @@ fn settings_for(text: &str) -> Settings {
         }],
         ..Settings::default()
     };
-    if let Some(version) = text.lines().next().and_then(|l| l.strip_prefix("# kube-version:")) {
+    if let Some(version) = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# kube-version:"))
+    {
         settings.kube_version = version.trim().parse().expect("valid kube-version comment");
     }
     settings
@@ -33,8 +37,17 @@ fn load(text: &str) -> Inventory {
     let mut inventory = Inventory::default();
     let source = inventory.add_source("fixture.yaml", text);
     let mut diagnostics = Vec::new();
-    palisade_load::load_source(&mut inventory, source, Default::default(), &|_| None, &mut diagnostics);
-    assert!(diagnostics.is_empty(), "fixture does not load cleanly: {diagnostics:?}");
+    palisade_load::load_source(
+        &mut inventory,
+        source,
+        Default::default(),
+        &|_| None,
+        &mut diagnostics,
+    );
+    assert!(
+        diagnostics.is_empty(),
+        "fixture does not load cleanly: {diagnostics:?}"
+    );
     inventory
 }
 
@@ -58,7 +71,13 @@ fn describe(inventory: &Inventory, violations: &[(String, Violation)]) -> String
             v.message
         );
         if let Some(fix) = &v.fix {
-            let _ = writeln!(out, "  fix ({:?}): {} {}", fix.safety, fix.description, serde_json::to_string(&fix.ops).unwrap());
+            let _ = writeln!(
+                out,
+                "  fix ({:?}): {} {}",
+                fix.safety,
+                fix.description,
+                serde_json::to_string(&fix.ops).unwrap()
+            );
         }
     }
     out
@@ -90,17 +109,31 @@ fn run_fixture(control: &dyn Control, path: &Path) {
     let context = format!("{id} fixture {}", path.display());
     if name.starts_with("fail") {
         assert!(skips.is_empty(), "{context}: not evaluated: {skips:?}");
-        assert!(!violations.is_empty(), "{context}: expected violations, found none");
+        assert!(
+            !violations.is_empty(),
+            "{context}: expected violations, found none"
+        );
         insta::assert_snapshot!(format!("{id}__{name}"), describe(&inventory, &violations));
     } else if name.starts_with("pass") {
         assert!(skips.is_empty(), "{context}: not evaluated: {skips:?}");
         assert!(applicable > 0, "{context}: control never applied");
-        assert!(violations.is_empty(), "{context}: unexpected violations:\n{}", describe(&inventory, &violations));
+        assert!(
+            violations.is_empty(),
+            "{context}: unexpected violations:\n{}",
+            describe(&inventory, &violations)
+        );
     } else if name.starts_with("na") {
-        assert!(applicable == 0 && skips.is_empty(), "{context}: expected not applicable");
+        assert!(
+            applicable == 0 && skips.is_empty(),
+            "{context}: expected not applicable"
+        );
     } else if name.starts_with("skip") {
         assert!(!skips.is_empty(), "{context}: expected not evaluated");
-        assert!(skips.iter().all(|s| s.span.is_some() || !s.reason.is_empty()));
+        assert!(
+            skips
+                .iter()
+                .all(|s| s.span.is_some() || !s.reason.is_empty())
+        );
     } else {
         panic!("{context}: fixture names start with fail, pass, na or skip");
     }
@@ -112,13 +145,25 @@ fn every_control_meets_its_fixtures() {
     for control in crate::all() {
         let dir = root.join(control.meta().id);
         let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|_| panic!("{} has no fixtures directory {}", control.meta().id, dir.display()))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{} has no fixtures directory {}",
+                    control.meta().id,
+                    dir.display()
+                )
+            })
             .map(|e| e.unwrap().path())
             .collect();
         files.sort();
         assert!(
-            files.iter().any(|f| f.file_name().unwrap().to_string_lossy().starts_with("fail"))
-                && files.iter().any(|f| f.file_name().unwrap().to_string_lossy().starts_with("pass")),
+            files
+                .iter()
+                .any(|f| f.file_name().unwrap().to_string_lossy().starts_with("fail"))
+                && files.iter().any(|f| f
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("pass")),
             "{} needs at least one pass and one fail fixture",
             control.meta().id
         );

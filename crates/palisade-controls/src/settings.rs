@@ -34,7 +34,10 @@ impl FromStr for KubeVersion {
         let mut parts = trimmed.split('.');
         let major = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
         let minor_text = parts.next().ok_or_else(bad)?;
-        let digits: String = minor_text.chars().take_while(char::is_ascii_digit).collect();
+        let digits: String = minor_text
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         let minor = digits.parse().map_err(|_| bad())?;
         Ok(KubeVersion { major, minor })
     }

@@ -21,16 +21,47 @@ const BUILT_IN: &[(&str, &str, &[&str])] = &[
     ("extensions", "ReplicaSet", &["spec", "template", "spec"]),
     ("extensions", "DaemonSet", &["spec", "template", "spec"]),
     ("batch", "Job", &["spec", "template", "spec"]),
-    ("batch", "CronJob", &["spec", "jobTemplate", "spec", "template", "spec"]),
+    (
+        "batch",
+        "CronJob",
+        &["spec", "jobTemplate", "spec", "template", "spec"],
+    ),
     // Common custom workloads.
     ("argoproj.io", "Rollout", &["spec", "template", "spec"]),
-    ("serving.knative.dev", "Service", &["spec", "template", "spec"]),
-    ("serving.knative.dev", "Configuration", &["spec", "template", "spec"]),
+    (
+        "serving.knative.dev",
+        "Service",
+        &["spec", "template", "spec"],
+    ),
+    (
+        "serving.knative.dev",
+        "Configuration",
+        &["spec", "template", "spec"],
+    ),
     ("apps.kruise.io", "CloneSet", &["spec", "template", "spec"]),
-    ("apps.kruise.io", "StatefulSet", &["spec", "template", "spec"]),
+    (
+        "apps.kruise.io",
+        "StatefulSet",
+        &["spec", "template", "spec"],
+    ),
     ("apps.kruise.io", "DaemonSet", &["spec", "template", "spec"]),
-    ("apps.kruise.io", "BroadcastJob", &["spec", "template", "spec"]),
-    ("apps.kruise.io", "AdvancedCronJob", &["spec", "template", "broadcastJobTemplate", "spec", "template", "spec"]),
+    (
+        "apps.kruise.io",
+        "BroadcastJob",
+        &["spec", "template", "spec"],
+    ),
+    (
+        "apps.kruise.io",
+        "AdvancedCronJob",
+        &[
+            "spec",
+            "template",
+            "broadcastJobTemplate",
+            "spec",
+            "template",
+            "spec",
+        ],
+    ),
 ];
 
 /// Where the pod spec of a resource is, if it has one.
@@ -64,7 +95,10 @@ pub struct PodSpec<'a> {
 
 /// The resource's pod spec. `Ok(None)` when the kind has none or the template is absent;
 /// an error when a step of the path has the wrong type.
-pub fn pod_spec<'a>(cx: &Context<'_>, resource: &'a Resource) -> Result<Option<PodSpec<'a>>, TypeError> {
+pub fn pod_spec<'a>(
+    cx: &Context<'_>,
+    resource: &'a Resource,
+) -> Result<Option<PodSpec<'a>>, TypeError> {
     let Some(steps) = pod_spec_path(cx, resource) else {
         return Ok(None);
     };
@@ -146,7 +180,11 @@ impl<'a> PodSpec<'a> {
     /// Init, regular and ephemeral containers, in the order Pod Security Admission visits them.
     pub fn containers(&self) -> Result<Vec<Container<'a>>, TypeError> {
         let mut out = Vec::new();
-        for kind in [ContainerKind::Init, ContainerKind::Regular, ContainerKind::Ephemeral] {
+        for kind in [
+            ContainerKind::Init,
+            ContainerKind::Regular,
+            ContainerKind::Ephemeral,
+        ] {
             for (i, node) in self.spec.seq_field(kind.field())?.iter().enumerate() {
                 let node = node.expect_map(kind.field())?;
                 let name = node.str_field("name")?.unwrap_or("<unnamed>");

@@ -5,9 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -49,7 +47,9 @@ impl FromStr for Severity {
         Severity::ALL
             .into_iter()
             .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown severity `{s}` (expected critical, high, medium, low or info)"))
+            .ok_or_else(|| {
+                format!("unknown severity `{s}` (expected critical, high, medium, low or info)")
+            })
     }
 }
 
@@ -161,7 +161,9 @@ impl FromStr for PssLevel {
         match s.to_ascii_lowercase().as_str() {
             "baseline" => Ok(PssLevel::Baseline),
             "restricted" => Ok(PssLevel::Restricted),
-            _ => Err(format!("unknown Pod Security Standards level `{s}` (expected baseline or restricted)")),
+            _ => Err(format!(
+                "unknown Pod Security Standards level `{s}` (expected baseline or restricted)"
+            )),
         }
     }
 }
@@ -184,7 +186,12 @@ pub enum Framework {
 }
 
 impl Framework {
-    pub const ALL: [Framework; 4] = [Framework::Cis, Framework::NsaCisa, Framework::Mitre, Framework::Pss];
+    pub const ALL: [Framework; 4] = [
+        Framework::Cis,
+        Framework::NsaCisa,
+        Framework::Mitre,
+        Framework::Pss,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -217,7 +224,7 @@ impl FromStr for Framework {
             "pss" => Some(Framework::Pss),
             _ => None,
         }
-            .ok_or_else(|| format!("unknown framework `{s}` (expected cis, nsa-cisa, mitre or pss)"))
+        .ok_or_else(|| format!("unknown framework `{s}` (expected cis, nsa-cisa, mitre or pss)"))
     }
 }
 
@@ -296,7 +303,8 @@ pub struct ControlMeta {
 impl ControlMeta {
     /// Whether `name` is this control's ID or one of its aliases (case-insensitive).
     pub fn answers_to(&self, name: &str) -> bool {
-        self.id.eq_ignore_ascii_case(name) || self.aliases.iter().any(|a| a.id.eq_ignore_ascii_case(name))
+        self.id.eq_ignore_ascii_case(name)
+            || self.aliases.iter().any(|a| a.id.eq_ignore_ascii_case(name))
     }
 
     pub fn references(&self, framework: Framework) -> impl Iterator<Item = &'static str> + '_ {

@@ -101,10 +101,7 @@ impl ObjectPath {
                     i = end + 1;
                 }
                 _ => {
-                    let end = s[i..]
-                        .find(['.', '['])
-                        .map(|e| i + e)
-                        .unwrap_or(s.len());
+                    let end = s[i..].find(['.', '[']).map(|e| i + e).unwrap_or(s.len());
                     out.push(Segment::Key(s[i..end].into()));
                     i = end;
                 }
@@ -195,9 +192,15 @@ mod tests {
         }));
         let name = ObjectPath::parse("spec.containers[1].name").resolve(&doc);
         assert_eq!(name.and_then(Node::as_str), Some("two"));
-        let ann = ObjectPath::root().keys(&["metadata", "annotations"]).key("a.b/c");
+        let ann = ObjectPath::root()
+            .keys(&["metadata", "annotations"])
+            .key("a.b/c");
         assert_eq!(ann.resolve(&doc).and_then(Node::as_str), Some("x"));
-        assert!(ObjectPath::parse("spec.containers[5].name").resolve(&doc).is_none());
+        assert!(
+            ObjectPath::parse("spec.containers[5].name")
+                .resolve(&doc)
+                .is_none()
+        );
         let (_, exact) = ObjectPath::parse("spec.containers[0].securityContext").locate(&doc);
         assert!(!exact);
     }

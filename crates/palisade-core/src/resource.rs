@@ -117,10 +117,11 @@ impl Inventory {
     pub fn extend(&mut self, other: Inventory) {
         let offset = self.sources.len();
         self.sources.extend(other.sources);
-        self.resources.extend(other.resources.into_iter().map(|mut r| {
-            r.origin.source = r.origin.source.map(|s| s + offset);
-            r.origin.template = r.origin.template.map(|s| s + offset);
-            r
-        }));
+        self.resources
+            .extend(other.resources.into_iter().map(|mut r| {
+                r.origin.source = r.origin.source.map(|s| s + offset);
+                r.origin.template = r.origin.template.map(|s| s + offset);
+                r
+            }));
     }
 }

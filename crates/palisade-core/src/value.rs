@@ -84,7 +84,9 @@ impl Node {
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
             serde_json::Value::String(s) => Value::Str(s.clone()),
-            serde_json::Value::Array(items) => Value::Seq(items.iter().map(Node::from_json).collect()),
+            serde_json::Value::Array(items) => {
+                Value::Seq(items.iter().map(Node::from_json).collect())
+            }
             serde_json::Value::Object(map) => Value::Map(
                 map.iter()
                     .map(|(k, v)| Entry {
@@ -280,7 +282,10 @@ mod tests {
         assert_eq!(node.bool_field("c"), Ok(None));
         assert_eq!(node.bool_field("missing"), Ok(None));
         let err = node.bool_field("b").unwrap_err();
-        assert_eq!(err.to_string(), "field `b` must be a boolean, found string \"yes\"");
+        assert_eq!(
+            err.to_string(),
+            "field `b` must be a boolean, found string \"yes\""
+        );
     }
 
     #[test]

@@ -163,9 +163,9 @@ impl Config {
                 return Err("an exception must name at least one control".into());
             }
             if let Some(expires) = &exception.expires {
-                expires
-                    .parse::<jiff::civil::Date>()
-                    .map_err(|e| format!("exception expiry `{expires}` is not a YYYY-MM-DD date: {e}"))?;
+                expires.parse::<jiff::civil::Date>().map_err(|e| {
+                    format!("exception expiry `{expires}` is not a YYYY-MM-DD date: {e}")
+                })?;
             }
         }
         for kind in &self.workload_kinds {
@@ -182,7 +182,9 @@ impl Config {
             .map(|w| {
                 let group = match w.api_version.split_once('/') {
                     Some((group, _)) => group.to_string(),
-                    None if w.api_version.contains('.') || w.api_version == "*" => w.api_version.clone(),
+                    None if w.api_version.contains('.') || w.api_version == "*" => {
+                        w.api_version.clone()
+                    }
                     None => String::new(),
                 };
                 WorkloadKind {
@@ -208,7 +210,10 @@ mod tests {
         .unwrap();
         assert_eq!(config.registries.allowed, ["r.example.com"]);
         assert_eq!(config.workload_kinds()[0].group, "example.com");
-        assert_eq!(config.workload_kinds()[0].pod_spec_path, ["spec", "template", "spec"]);
+        assert_eq!(
+            config.workload_kinds()[0].pod_spec_path,
+            ["spec", "template", "spec"]
+        );
     }
 
     #[test]
@@ -217,9 +222,17 @@ mod tests {
         assert!(err.contains("unknown control `POD-999`"), "{err}");
         let err = Config::parse("control:\n  disable: []\n", ".palisade.yaml").unwrap_err();
         assert!(err.contains("unknown field"), "{err}");
-        let err = Config::parse("exceptions:\n  - controls: [POD-001]\n    reason: ''\n", "c").unwrap_err();
+        let err = Config::parse(
+            "exceptions:\n  - controls: [POD-001]\n    reason: ''\n",
+            "c",
+        )
+        .unwrap_err();
         assert!(err.contains("reason"), "{err}");
-        let err = Config::parse("exceptions:\n  - controls: [POD-001]\n    reason: x\n    expires: soon\n", "c").unwrap_err();
+        let err = Config::parse(
+            "exceptions:\n  - controls: [POD-001]\n    reason: x\n    expires: soon\n",
+            "c",
+        )
+        .unwrap_err();
         assert!(err.contains("YYYY-MM-DD"), "{err}");
     }
 }

@@ -42,7 +42,11 @@ pub struct PlanOptions {
 fn resolve_all(selectors: &[String]) -> Result<Vec<&'static str>, String> {
     let mut ids = Vec::new();
     for selector in selectors {
-        ids.extend(palisade_controls::resolve_selector(selector)?.into_iter().map(|c| c.meta().id));
+        ids.extend(
+            palisade_controls::resolve_selector(selector)?
+                .into_iter()
+                .map(|c| c.meta().id),
+        );
     }
     Ok(ids)
 }
@@ -73,11 +77,17 @@ impl Plan {
         }
 
         let mut settings = Settings::default();
-        if let Some(version) = options.kube_version.as_ref().or(config.kube_version.as_ref()) {
+        if let Some(version) = options
+            .kube_version
+            .as_ref()
+            .or(config.kube_version.as_ref())
+        {
             settings.kube_version = version.parse()?;
         }
         settings.allowed_registries = config.registries.allowed.clone();
-        settings.allowed_registries.extend(options.allowed_registries.iter().cloned());
+        settings
+            .allowed_registries
+            .extend(options.allowed_registries.iter().cloned());
         settings.workload_kinds = config.workload_kinds();
 
         let exceptions = config
@@ -85,9 +95,7 @@ impl Plan {
             .iter()
             .map(Exception::compile)
             .collect::<Result<Vec<_>, _>>()?;
-        let today = options
-            .today
-            .unwrap_or_else(|| jiff::Zoned::now().date());
+        let today = options.today.unwrap_or_else(|| jiff::Zoned::now().date());
         Ok(Plan {
             controls,
             severity_overrides,
@@ -141,7 +149,12 @@ impl Tally {
 }
 
 /// Where a span of a resource sits in a file a person can open.
-fn location_of(inventory: &Inventory, resource: &Resource, start: Span, end: Span) -> Option<Location> {
+fn location_of(
+    inventory: &Inventory,
+    resource: &Resource,
+    start: Span,
+    end: Span,
+) -> Option<Location> {
     let source = inventory.source(resource.origin.source?);
     if !start.is_known() {
         return None;
@@ -154,26 +167,48 @@ fn location_of(inventory: &Inventory, resource: &Resource, start: Span, end: Spa
         line: start.line,
         column: start.col,
         end_line: end.end_line.max(start.line),
-        end_column: if end.end_line >= start.line { end.end_col } else { start.col },
+        end_column: if end.end_line >= start.line {
+            end.end_col
+        } else {
+            start.col
+        },
     })
 }
 
 /// Maps a line of rendered Helm output back into its template: the first template line with
 /// the same text, else the first line with the same key, else the top of the template.
-fn template_location(inventory: &Inventory, template: usize, rendered: &str, start: Span) -> Location {
+fn template_location(
+    inventory: &Inventory,
+    template: usize,
+    rendered: &str,
+    start: Span,
+) -> Location {
     let template_source = inventory.source(template);
-    let wanted = rendered.lines().nth(start.line as usize - 1).unwrap_or("").trim();
+    let wanted = rendered
+        .lines()
+        .nth(start.line as usize - 1)
+        .unwrap_or("")
+        .trim();
     let key = wanted.split(':').next().unwrap_or("").trim();
     let lines = || template_source.text.lines().enumerate();
     let found = lines()
         .find(|(_, l)| !wanted.is_empty() && l.trim() == wanted)
         .or_else(|| {
-            lines().find(|(_, l)| !key.is_empty() && l.trim().trim_start_matches("- ").starts_with(&format!("{key}:")))
+            lines().find(|(_, l)| {
+                !key.is_empty()
+                    && l.trim()
+                        .trim_start_matches("- ")
+                        .starts_with(&format!("{key}:"))
+            })
         });
     let (line, column, width) = match found {
         Some((i, text)) => {
             let indent = text.len() - text.trim_start().len();
-            (i as u32 + 1, indent as u32 + 1, text.trim().chars().count() as u32)
+            (
+                i as u32 + 1,
+                indent as u32 + 1,
+                text.trim().chars().count() as u32,
+            )
         }
         None => (1, 1, 0),
     };
@@ -196,7 +231,13 @@ fn locate_path(inventory: &Inventory, resource: &Resource, path: &ObjectPath) ->
     }
 }
 
-fn evaluate_resource(plan: &Plan, cx: &Context<'_>, inventory: &Inventory, resource: &Resource, tally: &mut Tally) {
+fn evaluate_resource(
+    plan: &Plan,
+    cx: &Context<'_>,
+    inventory: &Inventory,
+    resource: &Resource,
+    tally: &mut Tally,
+) {
     let ignores = if plan.inline_ignores {
         InlineIgnores::read(resource, plan.today)
     } else {
@@ -208,7 +249,11 @@ fn evaluate_resource(plan: &Plan, cx: &Context<'_>, inventory: &Inventory, resou
                 "{IGNORE_ANNOTATION} on {} names unknown control `{unknown}`",
                 resource.id
             ));
-            if let Some(loc) = locate_path(inventory, resource, &ObjectPath::parse("metadata.annotations")) {
+            if let Some(loc) = locate_path(
+                inventory,
+                resource,
+                &ObjectPath::parse("metadata.annotations"),
+            ) {
                 d = d.in_file(loc.file).at(loc.line, loc.column);
             }
             tally.diagnostics.push(d);
@@ -229,7 +274,9 @@ fn evaluate_resource(plan: &Plan, cx: &Context<'_>, inventory: &Inventory, resou
             Ok(Verdict::Checked(v)) => v,
             Err(skip) => {
                 summary.not_evaluated += 1;
-                let location = skip.span.and_then(|s| location_of(inventory, resource, s, s));
+                let location = skip
+                    .span
+                    .and_then(|s| location_of(inventory, resource, s, s));
                 tally.not_evaluated.push(NotEvaluated {
                     control: meta.id,
                     resource: resource.id.clone(),
@@ -250,7 +297,11 @@ fn evaluate_resource(plan: &Plan, cx: &Context<'_>, inventory: &Inventory, resou
         } else {
             summary.failed += 1;
         }
-        let severity = plan.severity_overrides.get(meta.id).copied().unwrap_or(meta.severity);
+        let severity = plan
+            .severity_overrides
+            .get(meta.id)
+            .copied()
+            .unwrap_or(meta.severity);
         for violation in violations {
             let finding = Finding {
                 control: meta.id,
@@ -314,8 +365,12 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
         sources_scanned: inventory.sources.len() - template_sources(inventory),
     };
     result.diagnostics.extend(tally.diagnostics);
-    result.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    result.suppressed.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+    result
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    result
+        .suppressed
+        .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
     result.not_evaluated.sort();
     result.diagnostics.sort();
     result.diagnostics.dedup();
@@ -324,7 +379,11 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
 
 /// How many sources are Helm templates, registered only so findings can point into them.
 fn template_sources(inventory: &Inventory) -> usize {
-    let mut templates: Vec<usize> = inventory.resources.iter().filter_map(|r| r.origin.template).collect();
+    let mut templates: Vec<usize> = inventory
+        .resources
+        .iter()
+        .filter_map(|r| r.origin.template)
+        .collect();
     templates.sort_unstable();
     templates.dedup();
     templates.len()

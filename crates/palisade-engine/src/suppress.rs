@@ -71,16 +71,28 @@ impl InlineIgnores {
                 scope,
             };
             if key == IGNORE_ANNOTATION {
-                let (ids, reason) = value.trim().split_once(char::is_whitespace).unwrap_or((value.trim(), ""));
+                let (ids, reason) = value
+                    .trim()
+                    .split_once(char::is_whitespace)
+                    .unwrap_or((value.trim(), ""));
                 entries.push(entry(reason, IgnoreScope::Selectors(split_list(ids))));
             } else if key == "kubescape.io/skip-controls" && !kubescape_expired {
                 let reason = kubescape_reason.as_deref().unwrap_or("");
-                entries.push(entry(reason, IgnoreScope::ToolIds(Tool::Kubescape, split_list(value))));
+                entries.push(entry(
+                    reason,
+                    IgnoreScope::ToolIds(Tool::Kubescape, split_list(value)),
+                ));
             } else if key.starts_with("checkov.io/skip") || key.starts_with("bridgecrew.io/skip") {
                 let (id, reason) = value.split_once('=').unwrap_or((value, ""));
-                entries.push(entry(reason, IgnoreScope::ToolIds(Tool::Checkov, vec![id.trim().to_string()])));
+                entries.push(entry(
+                    reason,
+                    IgnoreScope::ToolIds(Tool::Checkov, vec![id.trim().to_string()]),
+                ));
             } else if let Some(check) = key.strip_prefix("ignore-check.kube-linter.io/") {
-                entries.push(entry(value, IgnoreScope::ToolIds(Tool::KubeLinter, vec![check.to_string()])));
+                entries.push(entry(
+                    value,
+                    IgnoreScope::ToolIds(Tool::KubeLinter, vec![check.to_string()]),
+                ));
             } else if key == "kube-linter.io/ignore-all" {
                 entries.push(entry(value, IgnoreScope::AllOfTool(Tool::KubeLinter)));
             } else if key == "polaris.fairwinds.com/exempt" && is_true(value) {
@@ -90,9 +102,15 @@ impl InlineIgnores {
                 .and_then(|rest| rest.strip_suffix("-exempt"))
                 .filter(|_| is_true(value))
             {
-                entries.push(entry("", IgnoreScope::ToolIds(Tool::Polaris, vec![check.to_string()])));
+                entries.push(entry(
+                    "",
+                    IgnoreScope::ToolIds(Tool::Polaris, vec![check.to_string()]),
+                ));
             } else if key == "kube-score/ignore" {
-                entries.push(entry("", IgnoreScope::ToolIds(Tool::KubeScore, split_list(value))));
+                entries.push(entry(
+                    "",
+                    IgnoreScope::ToolIds(Tool::KubeScore, split_list(value)),
+                ));
             }
         }
         InlineIgnores { entries }
@@ -213,11 +231,15 @@ impl Exception {
         }
         self.selectors.is_empty()
             || self.selectors.iter().any(|s| {
-                s.kind.as_deref().is_none_or(|k| k.eq_ignore_ascii_case(&resource.id.kind))
-                    && s.namespace.as_ref().is_none_or(|g| {
-                        g.is_match(resource.id.namespace.as_deref().unwrap_or(""))
-                    })
-                    && s.name.as_ref().is_none_or(|g| g.is_match(&resource.id.name))
+                s.kind
+                    .as_deref()
+                    .is_none_or(|k| k.eq_ignore_ascii_case(&resource.id.kind))
+                    && s.namespace
+                        .as_ref()
+                        .is_none_or(|g| g.is_match(resource.id.namespace.as_deref().unwrap_or("")))
+                    && s.name
+                        .as_ref()
+                        .is_none_or(|g| g.is_match(&resource.id.name))
             })
     }
 

@@ -58,9 +58,7 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> Loaded {
         } else if path.exists() {
             load_file(path, &mut loaded, options);
         } else {
-            loaded.fail(
-                Diagnostic::error("no such file or directory").in_file(display(path)),
-            );
+            loaded.fail(Diagnostic::error("no such file or directory").in_file(display(path)));
         }
     }
     loaded
@@ -165,7 +163,9 @@ fn load_dir(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
-                loaded.diagnostics.push(Diagnostic::error(e.to_string()).in_file(display(dir)));
+                loaded
+                    .diagnostics
+                    .push(Diagnostic::error(e.to_string()).in_file(display(dir)));
                 continue;
             }
         };
@@ -192,7 +192,12 @@ fn load_dir(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
     }
 }
 
-fn rendered_source(loaded: &mut Loaded, path: String, text: String, tool: &'static str) -> SourceId {
+fn rendered_source(
+    loaded: &mut Loaded,
+    path: String,
+    text: String,
+    tool: &'static str,
+) -> SourceId {
     let id = loaded.inventory.add_source(path, text);
     loaded.inventory.sources[id].rendered_by = Some(tool);
     loaded.inputs_read += 1;
@@ -200,9 +205,7 @@ fn rendered_source(loaded: &mut Loaded, path: String, text: String, tool: &'stat
 }
 
 fn render_failure(loaded: &mut Loaded, dir: &Path, what: &str, error: RenderError) {
-    loaded.fail(
-        Diagnostic::error(format!("cannot render {what}: {error}")).in_file(display(dir)),
-    );
+    loaded.fail(Diagnostic::error(format!("cannot render {what}: {error}")).in_file(display(dir)));
 }
 
 fn load_chart(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
@@ -210,7 +213,12 @@ fn load_chart(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
         Ok(text) => text,
         Err(e) => return render_failure(loaded, dir, "Helm chart", e),
     };
-    let rendered = rendered_source(loaded, format!("{} (helm template)", display(dir)), text, "helm template");
+    let rendered = rendered_source(
+        loaded,
+        format!("{} (helm template)", display(dir)),
+        text,
+        "helm template",
+    );
     // `# Source: <chart-name>/templates/x.yaml`: the first component is the chart's name,
     // which need not match the directory's, so it is replaced by the directory.
     let mut templates: Vec<(String, SourceId)> = Vec::new();
@@ -236,7 +244,12 @@ fn load_chart(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
         &mut loaded.inventory,
         rendered,
         options.limits,
-        &|helm_path| templates.iter().find(|(p, _)| p == helm_path).map(|(_, id)| *id),
+        &|helm_path| {
+            templates
+                .iter()
+                .find(|(p, _)| p == helm_path)
+                .map(|(_, id)| *id)
+        },
         &mut loaded.diagnostics,
     );
 }
@@ -244,7 +257,12 @@ fn load_chart(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
 fn load_kustomization(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
     match render::kustomize_build(dir) {
         Ok(text) => {
-            let id = rendered_source(loaded, format!("{} (kustomize build)", display(dir)), text, "kustomize build");
+            let id = rendered_source(
+                loaded,
+                format!("{} (kustomize build)", display(dir)),
+                text,
+                "kustomize build",
+            );
             load_source(
                 &mut loaded.inventory,
                 id,

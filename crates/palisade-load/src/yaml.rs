@@ -164,7 +164,11 @@ fn helm_source_comment(chunk: &str) -> Option<String> {
             let t = l.trim();
             t.is_empty() || t.starts_with('#') || is_document_marker(l)
         })
-        .find_map(|l| l.trim().strip_prefix("# Source:").map(|s| s.trim().to_string()))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("# Source:")
+                .map(|s| s.trim().to_string())
+        })
 }
 
 type Problem = (u32, u32, String);
@@ -275,26 +279,30 @@ impl Builder {
                 }
                 self.count(1, span)?;
                 let nodes_before = self.nodes;
-                self.stack.push(if matches!(event, Event::SequenceStart(..)) {
-                    Frame::Seq {
-                        items: Vec::new(),
-                        span,
-                        anchor,
-                        nodes_before,
-                    }
-                } else {
-                    Frame::Map {
-                        entries: Vec::new(),
-                        pending_key: None,
-                        merges: Vec::new(),
-                        span,
-                        anchor,
-                        nodes_before,
-                    }
-                });
+                self.stack
+                    .push(if matches!(event, Event::SequenceStart(..)) {
+                        Frame::Seq {
+                            items: Vec::new(),
+                            span,
+                            anchor,
+                            nodes_before,
+                        }
+                    } else {
+                        Frame::Map {
+                            entries: Vec::new(),
+                            pending_key: None,
+                            merges: Vec::new(),
+                            span,
+                            anchor,
+                            nodes_before,
+                        }
+                    });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let frame = self.stack.pop().expect("parser balances start and end events");
+                let frame = self
+                    .stack
+                    .pop()
+                    .expect("parser balances start and end events");
                 let (node, anchor, nodes_before) = match frame {
                     Frame::Seq {
                         items,
@@ -453,7 +461,9 @@ fn resolve_plain(text: &str) -> Value {
         "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
             return Value::Bool(false);
         }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
@@ -531,7 +541,8 @@ mod tests {
 
     #[test]
     fn resolves_scalars_like_kubernetes() {
-        let root = parse_one("a: yes\nb: \"yes\"\nc: 0755\nd: 1.5\ne: ~\nf: 0x1F\ng: 12_000\nh: 1.2.3\n");
+        let root =
+            parse_one("a: yes\nb: \"yes\"\nc: 0755\nd: 1.5\ne: ~\nf: 0x1F\ng: 12_000\nh: 1.2.3\n");
         assert_eq!(root.get("a").unwrap().value, Value::Bool(true));
         assert_eq!(root.get("b").unwrap().value, Value::Str("yes".into()));
         assert_eq!(root.get("c").unwrap().value, Value::Int(0o755));
@@ -572,7 +583,10 @@ mod tests {
         let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         let docs = parse_stream(&text, Limits::default());
         let err = docs[0].as_ref().unwrap_err();
-        assert!(err.message.contains("nesting") || err.message.contains("recursion"), "{err:?}");
+        assert!(
+            err.message.contains("nesting") || err.message.contains("recursion"),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -604,7 +618,10 @@ mod tests {
         let text = "---\n# Source: chart/templates/deploy.yaml\napiVersion: v1\nkind: Pod\n";
         let docs = parse_stream(text, Limits::default());
         let doc = docs[0].as_ref().unwrap();
-        assert_eq!(doc.helm_source.as_deref(), Some("chart/templates/deploy.yaml"));
+        assert_eq!(
+            doc.helm_source.as_deref(),
+            Some("chart/templates/deploy.yaml")
+        );
         assert_eq!(doc.root.get("kind").unwrap().span.line, 4);
     }
 }

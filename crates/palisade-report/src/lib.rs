@@ -52,7 +52,13 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [Format::Text, Format::Json, Format::Sarif, Format::Junit, Format::Markdown];
+    pub const ALL: [Format; 5] = [
+        Format::Text,
+        Format::Json,
+        Format::Sarif,
+        Format::Junit,
+        Format::Markdown,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -91,7 +97,9 @@ impl FromStr for Format {
             lower => Format::ALL
                 .into_iter()
                 .find(|f| f.name() == lower)
-                .ok_or_else(|| format!("unknown format `{s}` (expected text, json, sarif, junit or markdown)")),
+                .ok_or_else(|| {
+                    format!("unknown format `{s}` (expected text, json, sarif, junit or markdown)")
+                }),
         }
     }
 }

@@ -39,7 +39,10 @@ fn level(severity: Severity) -> Level<'static> {
 
 fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Renderer) -> String {
     let title = format!("{}: {}", finding.title, finding.message);
-    let mut notes = vec![format!("resource: {}  ({})", finding.resource, finding.resource.api_version)];
+    let mut notes = vec![format!(
+        "resource: {}  ({})",
+        finding.resource, finding.resource.api_version
+    )];
     if !finding.path.is_root() {
         notes.push(format!("field: {}", finding.path));
     }
@@ -49,16 +52,20 @@ fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Rendere
         let line = line_text(text, loc.line)?;
         Some((loc, line))
     });
-    let header = level(finding.severity).primary_title(title.as_str()).id(finding.control);
+    let header = level(finding.severity)
+        .primary_title(title.as_str())
+        .id(finding.control);
     match (&finding.location, snippet) {
         (Some(loc), Some((_, line))) => {
             let range = highlight(line, loc);
-            groups.push(header.element(
-                Snippet::source(line)
-                    .line_start(loc.line as usize)
-                    .path(loc.file.as_str())
-                    .annotation(AnnotationKind::Primary.span(range)),
-            ));
+            groups.push(
+                header.element(
+                    Snippet::source(line)
+                        .line_start(loc.line as usize)
+                        .path(loc.file.as_str())
+                        .annotation(AnnotationKind::Primary.span(range)),
+                ),
+            );
         }
         (Some(loc), None) => {
             notes.insert(0, format!("at: {}:{}:{}", loc.file, loc.line, loc.column));
@@ -67,9 +74,16 @@ fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Rendere
         (None, _) => groups.push(Group::with_title(header)),
     }
     let notes_text = notes.join("\n");
-    let help = format!("{}  (palisade explain {})", finding.remediation, finding.control);
-    groups.push(Group::with_title(Level::NOTE.secondary_title(notes_text.as_str())));
-    groups.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+    let help = format!(
+        "{}  (palisade explain {})",
+        finding.remediation, finding.control
+    );
+    groups.push(Group::with_title(
+        Level::NOTE.secondary_title(notes_text.as_str()),
+    ));
+    groups.push(Group::with_title(
+        Level::HELP.secondary_title(help.as_str()),
+    ));
     renderer.render(&groups)
 }
 
@@ -84,7 +98,9 @@ pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
 
     for diagnostic in &result.diagnostics {
         let place = match (&diagnostic.file, diagnostic.line) {
-            (Some(file), Some(line)) => format!("{file}:{line}:{}: ", diagnostic.column.unwrap_or(1)),
+            (Some(file), Some(line)) => {
+                format!("{file}:{line}:{}: ", diagnostic.column.unwrap_or(1))
+            }
             (Some(file), None) => format!("{file}: "),
             _ => String::new(),
         };
@@ -92,19 +108,40 @@ pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
             DiagnosticLevel::Error => ("1;31", "input error"),
             DiagnosticLevel::Warning => ("1;33", "input warning"),
         };
-        let _ = writeln!(out, "{}: {place}{}", paint(options.color, code, word), diagnostic.message);
+        let _ = writeln!(
+            out,
+            "{}: {place}{}",
+            paint(options.color, code, word),
+            diagnostic.message
+        );
     }
     if !result.diagnostics.is_empty() {
         out.push('\n');
     }
 
     for severity in Severity::ALL {
-        let findings: Vec<&Finding> = result.findings.iter().filter(|f| f.severity == severity).collect();
+        let findings: Vec<&Finding> = result
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .collect();
         if findings.is_empty() {
             continue;
         }
-        let heading = format!("── {} ({}) ", severity.as_str().to_uppercase(), findings.len());
-        let _ = writeln!(out, "{}\n", paint(options.color, severity_color(severity), &format!("{heading:─<72}")));
+        let heading = format!(
+            "── {} ({}) ",
+            severity.as_str().to_uppercase(),
+            findings.len()
+        );
+        let _ = writeln!(
+            out,
+            "{}\n",
+            paint(
+                options.color,
+                severity_color(severity),
+                &format!("{heading:─<72}")
+            )
+        );
         for finding in findings {
             out.push_str(&render_finding(input, finding, &renderer));
             out.push_str("\n\n");
@@ -112,14 +149,22 @@ pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
     }
 
     if !result.not_evaluated.is_empty() {
-        let _ = writeln!(out, "{}", paint(options.color, "1", &format!("{:─<72}", "── NOT EVALUATED ")));
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(options.color, "1", &format!("{:─<72}", "── NOT EVALUATED "))
+        );
         for ne in &result.not_evaluated {
             let place = ne
                 .location
                 .as_ref()
                 .map(|l| format!(" at {}:{}:{}", l.file, l.line, l.column))
                 .unwrap_or_default();
-            let _ = writeln!(out, "  {} {}{place}: {}", ne.control, ne.resource, ne.reason);
+            let _ = writeln!(
+                out,
+                "  {} {}{place}: {}",
+                ne.control, ne.resource, ne.reason
+            );
         }
         out.push('\n');
     }
@@ -137,8 +182,22 @@ pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
 
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header(vec!["critical", "high", "medium", "low", "info", "suppressed", "not evaluated", "resources", "input errors"]);
-    let errors = result.diagnostics.iter().filter(|d| d.level == DiagnosticLevel::Error).count();
+    table.set_header(vec![
+        "critical",
+        "high",
+        "medium",
+        "low",
+        "info",
+        "suppressed",
+        "not evaluated",
+        "resources",
+        "input errors",
+    ]);
+    let errors = result
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == DiagnosticLevel::Error)
+        .count();
     table.add_row(vec![
         result.count_by_severity(Severity::Critical).to_string(),
         result.count_by_severity(Severity::High).to_string(),
@@ -153,7 +212,16 @@ pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
     let verdict = if result.findings.is_empty() {
         paint(options.color, "1;32", "No findings.")
     } else {
-        paint(options.color, "1", &format!("{} findings in {} resources from {} sources.", result.findings.len(), result.resources_scanned, result.sources_scanned))
+        paint(
+            options.color,
+            "1",
+            &format!(
+                "{} findings in {} resources from {} sources.",
+                result.findings.len(),
+                result.resources_scanned,
+                result.sources_scanned
+            ),
+        )
     };
     let _ = writeln!(out, "{table}\n{verdict}");
     out

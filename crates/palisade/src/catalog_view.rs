@@ -19,7 +19,11 @@ fn fix_label(fix: FixAvailability) -> &'static str {
 }
 
 fn aliases_text(meta: &ControlMeta) -> String {
-    meta.aliases.iter().map(|a| a.id).collect::<Vec<_>>().join(", ")
+    meta.aliases
+        .iter()
+        .map(|a| a.id)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[derive(Serialize)]
@@ -39,7 +43,8 @@ pub fn list(args: &ControlsArgs) -> Result<ExitCode, String> {
         .collect();
     match args.format.as_str() {
         "json" => {
-            let items: Vec<ControlJson<'_>> = selected.iter().map(|meta| ControlJson { meta }).collect();
+            let items: Vec<ControlJson<'_>> =
+                selected.iter().map(|meta| ControlJson { meta }).collect();
             let text = serde_json::to_string_pretty(&items).map_err(|e| e.to_string())?;
             crate::emit(&format!("{text}\n"))?;
         }
@@ -62,33 +67,50 @@ pub fn list(args: &ControlsArgs) -> Result<ExitCode, String> {
             crate::emit(&format!("{table}\n{} controls\n", selected.len()))?;
         }
         "markdown" => crate::emit(&markdown(&selected))?,
-        other => return Err(format!("unknown format `{other}` for controls (expected text, json or markdown)")),
+        other => {
+            return Err(format!(
+                "unknown format `{other}` for controls (expected text, json or markdown)"
+            ));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn explain(name: &str) -> Result<ExitCode, String> {
-    let control = palisade_controls::find(name).ok_or_else(|| {
-        format!("no control answers to `{name}` (see `palisade controls`)")
-    })?;
+    let control = palisade_controls::find(name)
+        .ok_or_else(|| format!("no control answers to `{name}` (see `palisade controls`)"))?;
     let meta = control.meta();
     let mut out = String::new();
     let _ = writeln!(out, "{} — {}", meta.id, meta.title);
     out.push('\n');
     let _ = writeln!(out, "severity:   {}", meta.severity);
-    let _ = writeln!(out, "family:     {} ({})", meta.family, meta.family.description());
+    let _ = writeln!(
+        out,
+        "family:     {} ({})",
+        meta.family,
+        meta.family.description()
+    );
     if let Some(level) = meta.pss {
         let _ = writeln!(out, "PSS level:  {}", level.as_str());
     }
     let _ = writeln!(out, "fix:        {}", fix_label(meta.fix));
     if !meta.aliases.is_empty() {
-        let aliases: Vec<String> = meta.aliases.iter().map(|a| format!("{} ({})", a.id, a.tool.name())).collect();
+        let aliases: Vec<String> = meta
+            .aliases
+            .iter()
+            .map(|a| format!("{} ({})", a.id, a.tool.name()))
+            .collect();
         let _ = writeln!(out, "aliases:    {}", aliases.join(", "));
     }
     for framework in Framework::ALL {
         let ids: Vec<&str> = meta.references(framework).collect();
         if !ids.is_empty() {
-            let _ = writeln!(out, "{:<11} {}", format!("{}:", framework.key()), ids.join(", "));
+            let _ = writeln!(
+                out,
+                "{:<11} {}",
+                format!("{}:", framework.key()),
+                ids.join(", ")
+            );
         }
     }
     out.push('\n');
@@ -114,9 +136,18 @@ fn markdown(selected: &[&'static ControlMeta]) -> String {
         if members.is_empty() {
             continue;
         }
-        let _ = write!(out, "\n## {} — {}\n\n| ID | title | severity | PSS | fix | frameworks | aliases |\n|---|---|---|---|---|---|---|\n", family, family.description());
+        let _ = write!(
+            out,
+            "\n## {} — {}\n\n| ID | title | severity | PSS | fix | frameworks | aliases |\n|---|---|---|---|---|---|---|\n",
+            family,
+            family.description()
+        );
         for meta in &members {
-            let frameworks: Vec<String> = meta.frameworks.iter().map(|f| format!("{} {}", f.framework.key(), f.id)).collect();
+            let frameworks: Vec<String> = meta
+                .frameworks
+                .iter()
+                .map(|f| format!("{} {}", f.framework.key(), f.id))
+                .collect();
             let _ = writeln!(
                 out,
                 "| [{id}](#{anchor}) | {} | {} | {} | {} | {} | {} |",
@@ -132,8 +163,15 @@ fn markdown(selected: &[&'static ControlMeta]) -> String {
         }
         for meta in &members {
             let doc = meta.doc_text().replace("\n## ", "\n#### ");
-            let doc = doc.strip_prefix("## ").map(|d| format!("#### {d}")).unwrap_or(doc);
-            let _ = write!(out, "\n### {}\n\n**{}** — severity {}\n\n{}\n", meta.id, meta.title, meta.severity, doc);
+            let doc = doc
+                .strip_prefix("## ")
+                .map(|d| format!("#### {d}"))
+                .unwrap_or(doc);
+            let _ = write!(
+                out,
+                "\n### {}\n\n**{}** — severity {}\n\n{}\n",
+                meta.id, meta.title, meta.severity, doc
+            );
         }
     }
     out

@@ -5,7 +5,12 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "palisade", version, about = "Kubernetes security posture: scan manifests, explain and fix findings", propagate_version = true)]
+#[command(
+    name = "palisade",
+    version,
+    about = "Kubernetes security posture: scan manifests, explain and fix findings",
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

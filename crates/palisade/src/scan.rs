@@ -43,7 +43,9 @@ fn progress() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
+    );
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
 }
@@ -76,7 +78,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     let bar = progress();
     bar.set_message(format!("loading {} path(s)", args.paths.len()));
     let load_options = LoadOptions {
-        max_file_bytes: args.max_file_size.unwrap_or(LoadOptions::default().max_file_bytes),
+        max_file_bytes: args
+            .max_file_size
+            .unwrap_or(LoadOptions::default().max_file_bytes),
         helm: HelmOptions {
             values: args.values.clone(),
             set: args.set.clone(),
@@ -117,7 +121,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     })
 }
 
-fn write_reports(args: &ScanArgs, formats: &[Format], input: &ReportInput<'_>) -> Result<(), String> {
+fn write_reports(
+    args: &ScanArgs,
+    formats: &[Format],
+    input: &ReportInput<'_>,
+) -> Result<(), String> {
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -129,18 +137,22 @@ fn write_reports(args: &ScanArgs, formats: &[Format], input: &ReportInput<'_>) -
         }
     };
     if let Some(dir) = &args.output_dir {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         for format in formats {
             let path: PathBuf = dir.join(format.file_name());
             let text = palisade_report::render(*format, input, TextOptions { color: false });
-            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            std::fs::write(&path, text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         }
         return Ok(());
     }
     let format = formats.first().copied().unwrap_or(Format::Text);
     let text = palisade_report::render(format, input, TextOptions { color });
     match &args.output {
-        Some(path) => std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display())),
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
         None => crate::emit(&text),
     }
 }

@@ -35,8 +35,12 @@ pub fn scan_json(args: &[&str]) -> (serde_json::Value, i32) {
         .output()
         .expect("runs");
     let text = String::from_utf8(output.stdout).expect("utf-8");
-    let json = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {text}\nstderr: {}", String::from_utf8_lossy(&output.stderr)));
+    let json = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {text}\nstderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
     (json, output.status.code().unwrap_or(-1))
 }
 

@@ -14,7 +14,11 @@ fn pod(annotations: &str) -> String {
 #[test]
 fn config_is_found_upward_and_applied() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), ".palisade.yaml", "controls:\n  enable: [POD-001, IMG-001]\n  severity: {POD-001: low}\n");
+    write(
+        dir.path(),
+        ".palisade.yaml",
+        "controls:\n  enable: [POD-001, IMG-001]\n  severity: {POD-001: low}\n",
+    );
     let file = write(dir.path(), "apps/pod.yaml", &pod("    x: y\n"));
     let (report, _) = scan_json(&[file.to_str().unwrap()]);
     let findings = report["findings"].as_array().unwrap();
@@ -26,16 +30,30 @@ fn config_is_found_upward_and_applied() {
 #[test]
 fn unknown_ids_or_fields_in_config_are_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let config = write(dir.path(), "bad.yaml", "controls:\n  disable: [POD-001, NOPE-1]\n");
+    let config = write(
+        dir.path(),
+        "bad.yaml",
+        "controls:\n  disable: [POD-001, NOPE-1]\n",
+    );
     let file = write(dir.path(), "pod.yaml", &pod("    x: y\n"));
     palisade()
-        .args(["scan", file.to_str().unwrap(), "--config", config.to_str().unwrap()])
+        .args([
+            "scan",
+            file.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("unknown control `NOPE-1`"));
     let config = write(dir.path(), "typo.yaml", "exeptions: []\n");
     palisade()
-        .args(["scan", file.to_str().unwrap(), "--config", config.to_str().unwrap()])
+        .args([
+            "scan",
+            file.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("unknown field `exeptions`"))
@@ -57,14 +75,21 @@ fn exceptions_suppress_and_expired_ones_are_reported() {
     let suppressed = &report["suppressed"][0];
     assert_eq!(suppressed["finding"]["control"], "POD-001");
     assert_eq!(suppressed["suppression"]["kind"], "exception");
-    assert_eq!(suppressed["suppression"]["reason"], "debugging pod, removed next sprint");
+    assert_eq!(
+        suppressed["suppression"]["reason"],
+        "debugging pod, removed next sprint"
+    );
 
     let expired = write(
         dir.path(),
         "old.yaml",
         "controls:\n  enable: [POD-001]\nexceptions:\n  - controls: [POD-001]\n    reason: temporary\n    expires: 2020-01-01\n",
     );
-    let (report, code) = scan_json(&[file.to_str().unwrap(), "--config", expired.to_str().unwrap()]);
+    let (report, code) = scan_json(&[
+        file.to_str().unwrap(),
+        "--config",
+        expired.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1, "an expired exception no longer applies");
     assert_eq!(report["expiredExceptions"][0]["expired"], "2020-01-01");
     assert_eq!(report["findings"].as_array().unwrap().len(), 1);
@@ -85,15 +110,25 @@ fn inline_ignores_of_palisade_and_other_tools_are_honoured() {
         let file = write(dir.path(), &format!("pod{i}.yaml"), &pod(annotations));
         let (report, code) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001"]);
         assert_eq!(code, 0, "not suppressed by {annotations}");
-        assert_eq!(report["suppressed"][0]["suppression"]["kind"], "inline-ignore", "{annotations}");
+        assert_eq!(
+            report["suppressed"][0]["suppression"]["kind"], "inline-ignore",
+            "{annotations}"
+        );
         // A central team can refuse inline ignores.
-        let (report, code) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001", "--no-inline-ignores"]);
+        let (report, code) = scan_json(&[
+            file.to_str().unwrap(),
+            "--only",
+            "POD-001",
+            "--no-inline-ignores",
+        ]);
         assert_eq!(code, 1, "{annotations}");
         assert!(report["suppressed"].as_array().unwrap().is_empty());
     }
     let reason = {
         let file = write(dir.path(), "pod-reason.yaml", &pod(cases[0]));
-        scan_json(&[file.to_str().unwrap(), "--only", "POD-001"]).0["suppressed"][0]["suppression"]["reason"].clone()
+        scan_json(&[file.to_str().unwrap(), "--only", "POD-001"]).0["suppressed"][0]["suppression"]
+            ["reason"]
+            .clone()
     };
     assert_eq!(reason, "break-glass debug pod");
 }
@@ -101,7 +136,11 @@ fn inline_ignores_of_palisade_and_other_tools_are_honoured() {
 #[test]
 fn ignoring_one_control_keeps_the_others() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "pod.yaml", &pod("    palisade.dev/ignore: \"IMG-002 pinned by policy elsewhere\"\n"));
+    let file = write(
+        dir.path(),
+        "pod.yaml",
+        &pod("    palisade.dev/ignore: \"IMG-002 pinned by policy elsewhere\"\n"),
+    );
     let (report, _) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001,IMG-002"]);
     assert_eq!(controls_of(&report), ["POD-001"]);
 }
@@ -112,15 +151,29 @@ fn custom_workload_kinds_are_judged_like_pods() {
     let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: team\nspec:\n  runner:\n    spec:\n      containers:\n        - name: app\n          image: nginx:1.27\n          securityContext:\n            privileged: true\n";
     let file = write(dir.path(), "widget.yaml", widget);
     let (report, code) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001"]);
-    assert_eq!(code, 0, "an undeclared CRD matches no pod control: {report}");
-    write(dir.path(), ".palisade.yaml", "workloadKinds:\n  - apiVersion: example.com/v1\n    kind: Widget\n    podSpecPath: spec.runner.spec\n");
+    assert_eq!(
+        code, 0,
+        "an undeclared CRD matches no pod control: {report}"
+    );
+    write(
+        dir.path(),
+        ".palisade.yaml",
+        "workloadKinds:\n  - apiVersion: example.com/v1\n    kind: Widget\n    podSpecPath: spec.runner.spec\n",
+    );
     let (report, code) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001"]);
     assert_eq!(code, 1);
-    assert_eq!(report["findings"][0]["path"], "spec.runner.spec.containers[0].securityContext.privileged");
+    assert_eq!(
+        report["findings"][0]["path"],
+        "spec.runner.spec.containers[0].securityContext.privileged"
+    );
     assert_eq!(report["findings"][0]["location"]["line"], 13);
 
     let rollout = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: r\n  namespace: team\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: nginx:1.27\n          securityContext:\n            privileged: true\n";
     let file = write(dir.path(), "rollout.yaml", rollout);
     let (report, _) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001"]);
-    assert_eq!(controls_of(&report), ["POD-001"], "Argo Rollouts work out of the box");
+    assert_eq!(
+        controls_of(&report),
+        ["POD-001"],
+        "Argo Rollouts work out of the box"
+    );
 }

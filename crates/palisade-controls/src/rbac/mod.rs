@@ -11,7 +11,9 @@ mod binding;
 mod rules;
 
 mod anonymous_binding;
+mod approve_certificate_requests;
 mod cluster_admin_binding;
+mod create_persistent_volumes;
 mod create_pods;
 mod default_service_account_binding;
 mod escalate_bind_impersonate;
@@ -32,4 +34,6 @@ pub(crate) const CONTROLS: &[&dyn Control] = &[
     &anonymous_binding::AnonymousBinding,
     &default_service_account_binding::DefaultServiceAccountBinding,
     &tokens_webhooks_events::TokensWebhooksEvents,
+    &create_persistent_volumes::CreatePersistentVolumes,
+    &approve_certificate_requests::ApproveCertificateRequests,
 ];

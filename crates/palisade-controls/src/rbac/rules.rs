@@ -176,6 +176,11 @@ impl<'a> PolicyRule<'a> {
         strings(self.non_resource_urls)
     }
 
+    /// The object names the rule is limited to (`resourceNames`); none means every object.
+    pub(crate) fn resource_names(&self) -> impl Iterator<Item = (usize, &'a str)> {
+        strings(self.resource_names)
+    }
+
     /// Whether the rule is limited to named objects (`resourceNames`). Such a rule never
     /// authorizes `create` of a new object, whose name is unknown when it is authorized.
     pub(crate) fn has_resource_names(&self) -> bool {

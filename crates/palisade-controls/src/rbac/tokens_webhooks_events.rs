@@ -20,9 +20,9 @@ declare_control! {
     /// Wildcards count. Webhook configurations are not namespaced, so a Role's rules on them
     /// grant nothing and are not reported. A rule limited by `resourceNames` is still
     /// reported, with the names in the message. Built-in roles and aggregated ClusterRoles without rules are not judged
-    /// (see RBAC-001). Related permissions this control does not cover: `create` on
-    /// PersistentVolumes (CIS 5.1.9) and `approve` on `certificatesigningrequests/approval`
-    /// (CIS 5.1.11).
+    /// (see RBAC-001). Related permissions judged by other controls: `create` on
+    /// PersistentVolumes (CIS 5.1.9, RBAC-011) and approving certificate signing requests
+    /// (CIS 5.1.11, RBAC-012).
     ///
     /// ## Why it matters
     /// A token minted for a ServiceAccount carries all of that account's permissions, so

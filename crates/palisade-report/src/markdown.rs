@@ -12,6 +12,13 @@ use crate::ReportInput;
 /// Rows shown per severity (and per list); the rest are counted in an "and N more" line.
 pub(crate) const MAX_ROWS: usize = 50;
 
+/// GitHub refuses comments over 65,536 characters; stay well under it, leaving room for what a
+/// CI step adds around the report.
+pub(crate) const MAX_CHARS: usize = 60_000;
+
+/// Fewer rows per table, tried in turn while the report is too long for a comment.
+const FALLBACK_ROWS: [usize; 5] = [25, 10, 5, 1, 0];
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -147,7 +154,7 @@ fn location_cell(input: &ReportInput<'_>, f: &Finding) -> String {
     }
 }
 
-fn findings_tables(input: &ReportInput<'_>, out: &mut String) {
+fn findings_tables(input: &ReportInput<'_>, max_rows: usize, out: &mut String) {
     for severity in Severity::ALL {
         let findings: Vec<&Finding> = input
             .result
@@ -166,7 +173,7 @@ fn findings_tables(input: &ReportInput<'_>, out: &mut String) {
         );
         out.push_str("| Severity | Control | Resource | Location | Message |\n");
         out.push_str("|---|---|---|---|---|\n");
-        for f in findings.iter().take(MAX_ROWS) {
+        for f in findings.iter().take(max_rows) {
             let _ = writeln!(
                 out,
                 "| {} | {} {} | {} | {} | {} |",
@@ -178,12 +185,12 @@ fn findings_tables(input: &ReportInput<'_>, out: &mut String) {
                 cell(&f.message),
             );
         }
-        if findings.len() > MAX_ROWS {
+        if findings.len() > max_rows {
             let _ = writeln!(
                 out,
                 "\n_…and {} more {severity} {}._",
-                findings.len() - MAX_ROWS,
-                if findings.len() - MAX_ROWS == 1 {
+                findings.len() - max_rows,
+                if findings.len() - max_rows == 1 {
                     "finding"
                 } else {
                     "findings"
@@ -239,17 +246,17 @@ fn remediation(input: &ReportInput<'_>, out: &mut String) {
     details(out, &summary, &body);
 }
 
-fn capped_list(items: Vec<String>, out: &mut String) {
+fn capped_list(items: Vec<String>, max_rows: usize, out: &mut String) {
     let total = items.len();
-    for item in items.into_iter().take(MAX_ROWS) {
+    for item in items.into_iter().take(max_rows) {
         let _ = writeln!(out, "- {item}");
     }
-    if total > MAX_ROWS {
-        let _ = writeln!(out, "- …and {} more", total - MAX_ROWS);
+    if total > max_rows {
+        let _ = writeln!(out, "- …and {} more", total - max_rows);
     }
 }
 
-fn not_evaluated(input: &ReportInput<'_>, out: &mut String) {
+fn not_evaluated(input: &ReportInput<'_>, max_rows: usize, out: &mut String) {
     let entries = &input.result.not_evaluated;
     if entries.is_empty() {
         return;
@@ -271,12 +278,12 @@ fn not_evaluated(input: &ReportInput<'_>, out: &mut String) {
         })
         .collect();
     let mut body = String::new();
-    capped_list(items, &mut body);
+    capped_list(items, max_rows, &mut body);
     details(out, &format!("Not evaluated ({})", entries.len()), &body);
 }
 
 /// Errors and warnings about the input and the configuration, expired exceptions among them.
-fn input_problems(input: &ReportInput<'_>, out: &mut String) {
+fn input_problems(input: &ReportInput<'_>, max_rows: usize, out: &mut String) {
     let r = input.result;
     let mut items: Vec<String> = r
         .diagnostics
@@ -321,19 +328,30 @@ fn input_problems(input: &ReportInput<'_>, out: &mut String) {
         plural(items.len() - errors, "warning", "warnings")
     );
     let mut body = String::new();
-    capped_list(items, &mut body);
+    capped_list(items, max_rows, &mut body);
     details(out, &summary, &body);
 }
 
 pub(crate) fn render(input: &ReportInput<'_>) -> String {
+    let mut out = render_rows(input, MAX_ROWS);
+    for rows in FALLBACK_ROWS {
+        if out.chars().count() <= MAX_CHARS {
+            break;
+        }
+        out = render_rows(input, rows);
+    }
+    out
+}
+
+fn render_rows(input: &ReportInput<'_>, max_rows: usize) -> String {
     let r = input.result;
     let mut out = verdict(input);
     out.push_str("\n\n");
     summary_table(input, &mut out);
-    findings_tables(input, &mut out);
+    findings_tables(input, max_rows, &mut out);
     remediation(input, &mut out);
-    not_evaluated(input, &mut out);
-    input_problems(input, &mut out);
+    not_evaluated(input, max_rows, &mut out);
+    input_problems(input, max_rows, &mut out);
     let _ = writeln!(
         out,
         "\n<sub>Palisade {} · {} from {}</sub>",
@@ -413,6 +431,31 @@ mod tests {
         assert_eq!(out.matches("| critical |").count(), MAX_ROWS);
         assert!(out.contains("\n_…and 3 more critical findings._\n"));
         assert!(out.contains("web-49") && !out.contains("web-50"));
+    }
+
+    #[test]
+    fn stays_within_a_comment_when_messages_are_long() {
+        let base = testdata::privileged_finding();
+        let findings: Vec<Finding> = (0..200)
+            .map(|i| {
+                let mut f = base.clone();
+                f.resource.name = format!("web-{i:03}");
+                f.message = format!("{i} {}", "long message ".repeat(100));
+                f
+            })
+            .collect();
+        let result = ScanResult {
+            findings,
+            ..Default::default()
+        };
+        let out = render(&testdata::input(&result, &[]));
+        assert!(
+            out.chars().count() <= MAX_CHARS,
+            "{} chars",
+            out.chars().count()
+        );
+        assert!(out.contains("\n_…and 175 more critical findings._\n"));
+        assert!(out.contains("How to fix (1 control)"));
     }
 
     #[test]

@@ -58,3 +58,24 @@ pub trait Control: Send + Sync {
     /// Judges one resource. Must not panic on any input.
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip>;
 }
+
+/// The metadata half of a control; `declare_control!` implements it.
+pub trait Described {
+    const META: ControlMeta;
+}
+
+/// The check half of a control; each control file implements it.
+pub trait Check {
+    /// Judges one resource. Must not panic on any input.
+    fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip>;
+}
+
+impl<T: Described + Check + Send + Sync> Control for T {
+    fn meta(&self) -> &'static ControlMeta {
+        &T::META
+    }
+
+    fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
+        Check::check(self, cx, resource)
+    }
+}

@@ -23,8 +23,8 @@ macro_rules! declare_control {
         #[derive(Debug, Clone, Copy, Default)]
         $vis struct $name;
 
-        impl $name {
-            pub const META: palisade_core::ControlMeta = palisade_core::ControlMeta {
+        impl $crate::control::Described for $name {
+            const META: palisade_core::ControlMeta = palisade_core::ControlMeta {
                 doc: concat!($($doc, "\n"),*),
                 $($field: $value),*
             };

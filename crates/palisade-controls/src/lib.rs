@@ -2,7 +2,7 @@
 //!
 //! Each control lives in its own file under its family's folder (`pod/`, `img/`, `rbac/`, …).
 //! The file's doc comment is the control's documentation (`palisade explain` prints it), the
-//! [`declare_control!`] block is its metadata, and the [`Control`] impl is its check. Test
+//! [`declare_control!`] block is its metadata, and its `Check` impl is its check. Test
 //! fixtures live in `fixtures/<ID>/`, named `pass*.yaml` and `fail*.yaml`; one harness runs
 //! every control against its fixtures and snapshots the findings.
 

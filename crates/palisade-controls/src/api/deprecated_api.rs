@@ -3,7 +3,7 @@ use palisade_core::{
 };
 
 use super::removals::{ApiChange, lookup, served};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::settings::KubeVersion;
 
@@ -87,11 +87,7 @@ fn replacement_at(change: &ApiChange, target: KubeVersion) -> Option<(&'static s
         .map(|(i, (api_version, _))| (*api_version, i == 0))
 }
 
-impl Control for DeprecatedApi {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for DeprecatedApi {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let api_version = resource.id.api_version.as_str();
         let kind = resource.kind();

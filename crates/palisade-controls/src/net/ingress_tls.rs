@@ -1,6 +1,6 @@
 use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Violation};
 
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -77,11 +77,7 @@ fn covers(tls_host: &str, host: &str) -> bool {
     }
 }
 
-impl Control for IngressWithoutTls {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for IngressWithoutTls {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if resource.kind() != "Ingress"
             || !matches!(resource.id.group(), "networking.k8s.io" | "extensions")

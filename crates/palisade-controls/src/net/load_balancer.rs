@@ -3,7 +3,7 @@ use std::net::IpAddr;
 use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Violation};
 
 use super::service::{describe_ports, is_service, ports, service_spec};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 /// The annotation older cloud providers read instead of `spec.loadBalancerSourceRanges`.
@@ -171,11 +171,7 @@ fn is_any_address(cidr: &str) -> bool {
     matches!(cidr.trim(), "0.0.0.0/0" | "::/0")
 }
 
-impl Control for LoadBalancerService {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for LoadBalancerService {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if !is_service(resource) {
             return Ok(Verdict::NotApplicable);

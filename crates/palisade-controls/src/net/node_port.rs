@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Violation};
 
 use super::service::{ServicePort, is_service, ports, service_spec};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -71,11 +71,7 @@ fn describe(port: &ServicePort<'_>) -> String {
     }
 }
 
-impl Control for NodePortService {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for NodePortService {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if !is_service(resource) {
             return Ok(Verdict::NotApplicable);

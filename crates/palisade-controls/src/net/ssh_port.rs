@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Violation};
 
 use super::service::{is_service, ports, service_spec};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -103,11 +103,7 @@ fn check_service(resource: &Resource) -> Result<Verdict, Skip> {
     Ok(Verdict::Checked(violations))
 }
 
-impl Control for SshPort {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for SshPort {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if is_service(resource) {
             return check_service(resource);

@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Violation};
 
 use super::scope::{Scope, scope_of};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 /// Objects Kubernetes itself keeps in the `default` namespace (or in every namespace), as
@@ -86,11 +86,7 @@ declare_control! {
     }
 }
 
-impl Control for DefaultNamespace {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for DefaultNamespace {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let group = resource.id.group();
         let kind = resource.kind();

@@ -2,7 +2,7 @@ use std::fmt::Write;
 
 use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Violation};
 
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 /// The namespace label that selects the level Pod Security Admission enforces.
@@ -92,11 +92,7 @@ declare_control! {
     }
 }
 
-impl Control for PodSecurityEnforcement {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for PodSecurityEnforcement {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if resource.kind() != "Namespace" || !resource.id.group().is_empty() {
             return Ok(Verdict::NotApplicable);

@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
 use super::binding::{Binding, RoleRef, Subject};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -97,11 +97,7 @@ fn is_kubeadm_cluster_info(binding: &Binding<'_>, role_ref: RoleRef<'_>) -> bool
         && role_ref.name == "kubeadm:bootstrap-signer-clusterinfo"
 }
 
-impl Control for AnonymousBinding {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for AnonymousBinding {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(binding) = Binding::of(resource) else {
             return Ok(Verdict::NotApplicable);

@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
 use super::rules::{Grants, Permission, PolicyRule, judged_rules};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -122,11 +122,7 @@ fn describe_signers(rule: &PolicyRule<'_>, grants: &Grants<'_>) -> String {
     }
 }
 
-impl Control for ApproveCertificateRequests {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for ApproveCertificateRequests {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(rules) = judged_rules(resource)? else {
             return Ok(Verdict::NotApplicable);

@@ -2,7 +2,7 @@ use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
 use super::binding::{Binding, Subject};
 use super::rules::rules_of;
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -91,11 +91,7 @@ fn is_bootstrap_binding(binding: &Binding<'_>, subjects: &[Subject<'_>]) -> bool
         && subjects.iter().all(|s| s.is("Group", "system:masters"))
 }
 
-impl Control for ClusterAdminBinding {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for ClusterAdminBinding {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(binding) = Binding::of(resource) else {
             return Ok(Verdict::NotApplicable);

@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
 use super::rules::{Permission, check_rules};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -73,11 +73,7 @@ declare_control! {
 const CREATE_PERSISTENT_VOLUMES: &[Permission] =
     &[Permission::cluster("", "persistentvolumes", &["create"])];
 
-impl Control for CreatePersistentVolumes {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for CreatePersistentVolumes {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         check_rules(
             resource,

@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
 use super::rules::{Permission, check_rules};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -95,11 +95,7 @@ const CHANGE_NAMED: &[Permission] = &[
     Permission::new("batch", "cronjobs", CHANGE),
 ];
 
-impl Control for CreatePods {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for CreatePods {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         check_rules(resource, "verbs", "can choose what pods run", |rule| {
             if rule.has_resource_names() {

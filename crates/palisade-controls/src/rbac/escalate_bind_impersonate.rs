@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
 use super::rules::{Permission, RBAC_GROUP, check_rules};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -95,11 +95,7 @@ const ESCALATION: &[Permission] = &[
     Permission::cluster("authentication.k8s.io", "userextras/*", &["impersonate"]),
 ];
 
-impl Control for EscalateBindImpersonate {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for EscalateBindImpersonate {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         check_rules(
             resource,

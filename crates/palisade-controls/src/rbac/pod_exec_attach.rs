@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
 use super::rules::{Permission, check_rules};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::settings::KubeVersion;
 
@@ -88,11 +88,7 @@ const EXEC_BEFORE_1_35: &[Permission] = &[
     Permission::new("", "pods/ephemeralcontainers", &["patch", "update"]),
 ];
 
-impl Control for PodExecAttach {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for PodExecAttach {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let wanted = if cx.settings.kube_version < KubeVersion::new(1, 35) {
             EXEC_BEFORE_1_35

@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
 use super::rules::{Permission, check_rules};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -67,11 +67,7 @@ declare_control! {
 
 const READ_SECRETS: &[Permission] = &[Permission::new("", "secrets", &["get", "list", "watch"])];
 
-impl Control for SecretsAccess {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for SecretsAccess {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         check_rules(resource, "resources", "can read Secret values", |rule| {
             if rule.has_resource_names() {

@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
 use super::rules::{Permission, check_rules};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -103,11 +103,7 @@ const TAMPERING: &[Permission] = &[
     Permission::new("events.k8s.io", "events", DELETE),
 ];
 
-impl Control for TokensWebhooksEvents {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for TokensWebhooksEvents {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         check_rules(
             resource,

@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
 use super::rules::{PolicyRule, join_and, judged_rules};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -96,11 +96,7 @@ fn describe(rule: &PolicyRule<'_>, wild: &[&str]) -> String {
     format!("uses `*` in {}: grants {verbs} on {target}", join_and(wild))
 }
 
-impl Control for WildcardInRules {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for WildcardInRules {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(rules) = judged_rules(resource)? else {
             return Ok(Verdict::NotApplicable);

@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
 use super::requirements::{self, Bound, CPU};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -59,11 +59,7 @@ declare_control! {
     }
 }
 
-impl Control for CpuLimitMissing {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for CpuLimitMissing {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         requirements::check(cx, resource, Bound::Limit, CPU)
     }

@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
 use super::probes;
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -64,11 +64,7 @@ declare_control! {
     }
 }
 
-impl Control for LivenessProbeMissing {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for LivenessProbeMissing {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         probes::check(cx, resource, "livenessProbe")
     }

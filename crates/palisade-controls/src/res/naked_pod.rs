@@ -1,6 +1,6 @@
 use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Violation};
 
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 /// The annotation the kubelet puts on the API copy of a static pod.
@@ -73,11 +73,7 @@ declare_control! {
     }
 }
 
-impl Control for NakedPod {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for NakedPod {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if resource.kind() != "Pod" || !resource.id.group().is_empty() {
             return Ok(Verdict::NotApplicable);

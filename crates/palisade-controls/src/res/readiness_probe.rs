@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
 use super::probes;
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -66,11 +66,7 @@ declare_control! {
     }
 }
 
-impl Control for ReadinessProbeMissing {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for ReadinessProbeMissing {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         // Knative Serving adds a readiness probe to the user container when none is declared.
         if resource.id.group() == "serving.knative.dev" {

@@ -2,7 +2,7 @@ use palisade_core::{
     Family, Fix, FixAvailability, FixSafety, Node, ObjectPath, Resource, Severity, Violation,
 };
 
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::ns::scope::same_namespace;
 use crate::refs::*;
 
@@ -96,11 +96,7 @@ fn autoscaled(cx: &Context<'_>, resource: &Resource) -> bool {
     })
 }
 
-impl Control for SingleReplica {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for SingleReplica {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if !REPLICATED.contains(&(resource.id.group(), resource.kind())) {
             return Ok(Verdict::NotApplicable);

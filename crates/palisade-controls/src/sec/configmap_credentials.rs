@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
 use super::patterns::classify;
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -66,11 +66,7 @@ declare_control! {
     }
 }
 
-impl Control for ConfigMapCredentials {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for ConfigMapCredentials {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if resource.kind() != "ConfigMap" || !resource.id.group().is_empty() {
             return Ok(Verdict::NotApplicable);

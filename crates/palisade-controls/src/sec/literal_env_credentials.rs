@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
 use super::patterns::classify;
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -81,11 +81,7 @@ declare_control! {
     }
 }
 
-impl Control for LiteralEnvCredentials {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for LiteralEnvCredentials {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);

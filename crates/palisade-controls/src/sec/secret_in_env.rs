@@ -1,6 +1,6 @@
 use palisade_core::{Family, FixAvailability, Node, Resource, Severity, Violation};
 
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -67,11 +67,7 @@ fn secret_name(reference: &Node) -> Result<&str, Skip> {
     Ok(reference.str_field("name")?.unwrap_or("<unnamed>"))
 }
 
-impl Control for SecretInEnv {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for SecretInEnv {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);

@@ -1,6 +1,6 @@
 use palisade_core::{Family, FixAvailability, Node, ObjectPath, Resource, Severity, Violation};
 
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::{Container, PodSpec, pod_spec};
 
@@ -62,11 +62,7 @@ declare_control! {
     }
 }
 
-impl Control for LowUserGroupId {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for LowUserGroupId {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);

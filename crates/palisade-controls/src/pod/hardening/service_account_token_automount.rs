@@ -1,6 +1,6 @@
 use palisade_core::{Family, Fix, FixAvailability, FixSafety, Resource, Severity, Violation};
 
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -61,11 +61,7 @@ declare_control! {
     }
 }
 
-impl Control for ServiceAccountTokenAutomount {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for ServiceAccountTokenAutomount {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);

@@ -2,7 +2,7 @@ use palisade_core::{
     Family, Fix, FixAvailability, FixSafety, PssLevel, Resource, Severity, Violation,
 };
 
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -93,11 +93,7 @@ fn canonical(name: &str) -> Option<&'static str> {
         .find(|allowed| *allowed == bare)
 }
 
-impl Control for BaselineCapabilities {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for BaselineCapabilities {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);

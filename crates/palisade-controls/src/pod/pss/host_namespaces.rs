@@ -2,7 +2,7 @@ use palisade_core::{
     Family, Fix, FixAvailability, FixSafety, PssLevel, Resource, Severity, Violation,
 };
 
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -72,11 +72,7 @@ declare_control! {
     }
 }
 
-impl Control for HostNamespaces {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for HostNamespaces {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);

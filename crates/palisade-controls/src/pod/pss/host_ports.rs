@@ -2,7 +2,7 @@ use palisade_core::{
     Family, Fix, FixAvailability, FixSafety, Node, PssLevel, Resource, Severity, Violation,
 };
 
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -56,11 +56,7 @@ declare_control! {
     }
 }
 
-impl Control for HostPorts {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for HostPorts {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);

@@ -3,7 +3,7 @@ use palisade_core::{
 };
 
 use super::common::policy_at_least;
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -76,11 +76,7 @@ declare_control! {
     }
 }
 
-impl Control for HostProbes {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for HostProbes {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if !policy_at_least(cx, 34) {
             return Ok(Verdict::NotApplicable);

@@ -3,7 +3,7 @@ use palisade_core::{
 };
 
 use super::common::{policy_at_least, user_namespaced};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::{Container, pod_spec};
 
@@ -89,11 +89,7 @@ pub(super) fn check_container(
     ))
 }
 
-impl Control for ProcMount {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for ProcMount {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);

@@ -2,7 +2,7 @@ use palisade_core::{Family, FixAvailability, Node, PssLevel, Resource, Severity}
 
 use super::common::policy_at_least;
 use super::proc_mount::check_container;
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -62,11 +62,7 @@ declare_control! {
     }
 }
 
-impl Control for ProcMountRestricted {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for ProcMountRestricted {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if !policy_at_least(cx, 35) {
             return Ok(Verdict::NotApplicable);

@@ -3,7 +3,7 @@ use palisade_core::{
 };
 
 use super::common::policy_at_least;
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -65,11 +65,7 @@ declare_control! {
     }
 }
 
-impl Control for RestrictedCapabilities {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for RestrictedCapabilities {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);

@@ -3,7 +3,7 @@ use palisade_core::{
 };
 
 use super::common::{labels, policy_at_least, user_namespaced};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -66,11 +66,7 @@ declare_control! {
     }
 }
 
-impl Control for RunAsNonRoot {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for RunAsNonRoot {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);

@@ -3,7 +3,7 @@ use palisade_core::{
 };
 
 use super::common::{policy_at_least, user_namespaced};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -75,11 +75,7 @@ fn check_context(
     )))
 }
 
-impl Control for RunAsRootUser {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for RunAsRootUser {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if !policy_at_least(cx, 23) {
             return Ok(Verdict::NotApplicable);

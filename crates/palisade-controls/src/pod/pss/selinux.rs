@@ -4,7 +4,7 @@ use palisade_core::{
 };
 
 use super::common::{policy_at_least, sc_map};
-use crate::control::{Context, Control, Skip, Verdict};
+use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -108,11 +108,7 @@ fn check_options(
     Ok(())
 }
 
-impl Control for SeLinuxOptions {
-    fn meta(&self) -> &'static palisade_core::ControlMeta {
-        &Self::META
-    }
-
+impl Check for SeLinuxOptions {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);

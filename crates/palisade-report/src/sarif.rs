@@ -148,6 +148,7 @@ fn security_severity(severity: Severity) -> &'static str {
 /// `Privileged container` → `PrivilegedContainer`: SARIF's rule names are identifiers.
 fn rule_name(title: &str) -> String {
     title
+        .replace(['\'', '\u{2019}'], "")
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| {
@@ -158,31 +159,27 @@ fn rule_name(title: &str) -> String {
         .collect()
 }
 
-/// The first paragraph of the doc's "What it checks" section, or else its first paragraph
-/// of prose, joined into one line.
+/// The doc's "What it checks" section (Markdown, without its heading), or else its first
+/// paragraph of prose.
 fn full_description(doc: &str) -> Option<String> {
-    let paragraph = |lines: &mut dyn Iterator<Item = &str>| {
-        let text: Vec<&str> = lines
-            .skip_while(|l| l.trim().is_empty())
-            .take_while(|l| !l.trim().is_empty() && !l.starts_with('#'))
-            .map(str::trim)
-            .collect();
-        (!text.is_empty()).then(|| text.join(" "))
-    };
+    let is_heading = |l: &str| l.trim_start().starts_with('#');
     let mut lines = doc.lines();
-    if lines.any(|l| {
-        l.trim_start_matches('#')
-            .trim()
-            .eq_ignore_ascii_case("what it checks")
-    }) {
-        if let Some(p) = paragraph(&mut lines) {
-            return Some(p);
-        }
-    }
-    let mut prose = doc
-        .lines()
-        .skip_while(|l| l.trim().is_empty() || l.starts_with('#'));
-    paragraph(&mut prose)
+    let section = lines.any(|l| {
+        is_heading(l)
+            && l.trim_start_matches([' ', '#'])
+                .trim()
+                .eq_ignore_ascii_case("what it checks")
+    });
+    let text: Vec<&str> = if section {
+        lines.take_while(|l| !is_heading(l)).collect()
+    } else {
+        doc.lines()
+            .skip_while(|l| l.trim().is_empty() || is_heading(l))
+            .take_while(|l| !l.trim().is_empty() && !is_heading(l))
+            .collect()
+    };
+    let text = text.join("\n").trim().to_string();
+    (!text.is_empty()).then_some(text)
 }
 
 fn text(s: impl Into<String>) -> sarif::MultiformatMessageString {
@@ -250,7 +247,12 @@ fn rule_descriptor(rule: &Rule<'_>) -> sarif::ReportingDescriptor {
         let full = full_description(&doc)
             .or_else(|| (!meta.remediation.is_empty()).then(|| meta.remediation.to_string()))
             .unwrap_or_else(|| meta.title.to_string());
-        descriptor.full_description = Some(text(full));
+        descriptor.full_description = Some(
+            sarif::MultiformatMessageString::builder()
+                .text(full.clone())
+                .markdown(full)
+                .build(),
+        );
         if !help.is_empty() {
             descriptor.help = Some(
                 sarif::MultiformatMessageString::builder()
@@ -1506,6 +1508,25 @@ mod tests {
         let out = render(&testdata::input(&result, &sources));
         assert!(!out.contains("aHVudGVyMg=="), "{out}");
         assert!(out.contains("\"startLine\": 6"));
+    }
+
+    #[test]
+    fn descriptions_come_from_the_doc() {
+        assert_eq!(
+            rule_name("Pod shares the node's namespaces"),
+            "PodSharesTheNodesNamespaces"
+        );
+        assert_eq!(rule_name("CPU limit not set"), "CPULimitNotSet");
+        let doc = "## What it checks\nEvery Service of `type: NodePort`:\n- one\n- two\n\nAnd more.\n\n## Why it matters\nBecause.";
+        assert_eq!(
+            full_description(doc).as_deref(),
+            Some("Every Service of `type: NodePort`:\n- one\n- two\n\nAnd more.")
+        );
+        assert_eq!(
+            full_description("Intro line\nsecond.\n\nMore.").as_deref(),
+            Some("Intro line\nsecond.")
+        );
+        assert_eq!(full_description("## Heading only"), None);
     }
 
     #[test]

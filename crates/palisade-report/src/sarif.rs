@@ -28,7 +28,8 @@ const SCHEMA_URI: &str =
 /// The key of Palisade's entry in `partialFingerprints`; bump the version if the hash changes.
 pub(crate) const FINGERPRINT_KEY: &str = "palisade/v1";
 
-/// Where relative artifact paths are rooted: the directory the scan was pointed at.
+/// Where relative artifact paths are rooted: the directory Palisade ran in (paths are kept as
+/// the user gave them, so that is normally the repository root in CI).
 const SRCROOT: &str = "%SRCROOT%";
 
 /// Region snippets longer than this many lines are left out.

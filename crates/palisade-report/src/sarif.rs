@@ -295,16 +295,6 @@ fn source_kind<'s>(input: &ReportInput<'s>, file: &str) -> SourceKind<'s> {
     }
 }
 
-/// Secrets stay secret: no source text is quoted for findings about Secrets or from the
-/// secrets family, as the text around them may hold the values.
-fn may_quote_source(input: &ReportInput<'_>, f: &Finding) -> bool {
-    let secret_family = input
-        .control(f.control)
-        .is_some_and(|m| m.family == palisade_core::Family::Sec)
-        || f.control.starts_with("SEC-");
-    !secret_family && !f.resource.kind.eq_ignore_ascii_case("Secret")
-}
-
 fn message(text: impl Into<String>) -> sarif::Message {
     sarif::Message::builder().text(text.into()).build()
 }
@@ -346,7 +336,7 @@ fn result(
                 );
             }
             SourceKind::File(text) => {
-                let quoted = text.filter(|_| may_quote_source(input, f));
+                let quoted = text.filter(|_| crate::snippet::may_quote_source(input, f));
                 location.physical_location = Some(physical_location(loc, quoted));
                 fixes = text
                     .and_then(|t| scalar_fix(f, loc, t))

@@ -1,6 +1,18 @@
 //! Lines of source text around a finding.
 
-use palisade_core::Location;
+use palisade_core::{Family, Finding, Location};
+
+use crate::ReportInput;
+
+/// Secrets stay secret: no report quotes source text for findings about Secrets or from the
+/// secrets family, as the text around them may hold the values.
+pub(crate) fn may_quote_source(input: &ReportInput<'_>, finding: &Finding) -> bool {
+    let secret_family = input
+        .control(finding.control)
+        .is_some_and(|m| m.family == Family::Sec)
+        || finding.control.starts_with("SEC-");
+    !secret_family && !finding.resource.kind.eq_ignore_ascii_case("Secret")
+}
 
 /// The text of 1-based line `line`, without its line break.
 pub(crate) fn line_text(text: &str, line: u32) -> Option<&str> {

@@ -47,7 +47,8 @@ fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Rendere
         notes.push(format!("field: {}", finding.path));
     }
     let mut groups = Vec::new();
-    let snippet = finding.location.as_ref().and_then(|loc| {
+    let quotable = crate::snippet::may_quote_source(input, finding);
+    let snippet = finding.location.as_ref().filter(|_| quotable).and_then(|loc| {
         let text = input.source_text(&loc.file)?;
         let line = line_text(text, loc.line)?;
         Some((loc, line))

@@ -474,3 +474,15 @@ fn which(tool: &str) -> Option<std::path::PathBuf> {
             .find(|p| p.is_file())
     })
 }
+
+#[test]
+fn secret_values_never_appear_in_any_report() {
+    for format in ["text", "json", "sarif", "junit", "markdown"] {
+        let output = palisade().args(["scan", &demo(), "--format", format]).output().unwrap();
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(text.contains("SEC-001"), "{format} report lacks the credential finding");
+        for secret in ["s3ss10n-s3cr3t-do-not-share", "hunter2"] {
+            assert!(!text.contains(secret), "{format} report prints a secret value");
+        }
+    }
+}

@@ -336,7 +336,11 @@ fn result(
                 );
             }
             SourceKind::File(text) => {
-                let quoted = text.filter(|_| crate::snippet::may_quote_source(input, f));
+                // Only single-line regions are quoted: a region spanning a whole container
+                // could carry an environment variable's value along with it.
+                let quoted = text.filter(|_| {
+                    loc.end_line <= loc.line && crate::snippet::may_quote_source(input, f)
+                });
                 location.physical_location = Some(physical_location(loc, quoted));
                 fixes = text
                     .and_then(|t| scalar_fix(f, loc, t))
@@ -1161,10 +1165,8 @@ mod tests {
         assert_eq!(region["endLine"], 15);
         assert_eq!(region["endColumn"], 1);
         assert!(
-            region["snippet"]["text"]
-                .as_str()
-                .unwrap()
-                .starts_with("name: app\n          image")
+            region.get("snippet").is_none(),
+            "multi-line regions are not quoted: they may carry secret values"
         );
         assert!(memory.get("fixes").is_none());
     }

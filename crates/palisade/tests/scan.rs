@@ -481,7 +481,7 @@ fn secret_values_never_appear_in_any_report() {
         let output = palisade().args(["scan", &demo(), "--format", format]).output().unwrap();
         let text = String::from_utf8(output.stdout).unwrap();
         assert!(text.contains("SEC-001"), "{format} report lacks the credential finding");
-        for secret in ["s3ss10n-s3cr3t-do-not-share", "hunter2"] {
+        for secret in ["s3ss10n-s3cr3t-do-not-share", "Tr0ub4dor-orders-db"] {
             assert!(!text.contains(secret), "{format} report prints a secret value");
         }
     }

@@ -57,9 +57,10 @@ pub struct Origin {
     pub source: Option<SourceId>,
     /// Zero-based position of the document within its source.
     pub document: u32,
-    /// For rendered Helm output: the chart template that produced the document (from Helm's
-    /// `# Source:` comment), so findings can point at what a person edits.
-    pub template: Option<SourceId>,
+    /// For rendered output: the file a person edits that produced the document (the Helm
+    /// template named by Helm's `# Source:` comment, or the file Kustomize's origin annotation
+    /// names), so findings point there rather than at the tool's output.
+    pub authored_in: Option<SourceId>,
 }
 
 /// One object to evaluate.
@@ -120,7 +121,7 @@ impl Inventory {
         self.resources
             .extend(other.resources.into_iter().map(|mut r| {
                 r.origin.source = r.origin.source.map(|s| s + offset);
-                r.origin.template = r.origin.template.map(|s| s + offset);
+                r.origin.authored_in = r.origin.authored_in.map(|s| s + offset);
                 r
             }));
     }

@@ -159,8 +159,15 @@ fn location_of(
     if !start.is_known() {
         return None;
     }
-    if let Some(template) = resource.origin.template {
-        return Some(template_location(inventory, template, &source.text, start));
+    if let Some(authored) = resource.origin.authored_in {
+        let resource_start = resource.root.span;
+        return Some(authored_location(
+            inventory,
+            authored,
+            &source.text,
+            resource_start,
+            start,
+        ));
     }
     Some(Location {
         file: source.path.to_string(),
@@ -175,31 +182,52 @@ fn location_of(
     })
 }
 
-/// Maps a line of rendered Helm output back into its template: the first template line with
-/// the same text, else the first line with the same key, else the top of the template.
-fn template_location(
+/// A line as compared between rendered output and the authored file: Kustomize rewrites list
+/// items (`- name: x` may become `- image: …` then `name: x`), so the dash is not compared.
+fn comparable(line: &str) -> &str {
+    line.trim().trim_start_matches("- ").trim_start()
+}
+
+/// Maps a line of rendered output (Helm, Kustomize) back into the file a person edits: the
+/// same occurrence of a line with the same text, else of a line with the same key, else the top
+/// of the file. Occurrences are counted from the start of the resource, so the second
+/// container's `privileged: true` maps to the second one in the file.
+fn authored_location(
     inventory: &Inventory,
-    template: usize,
+    authored: usize,
     rendered: &str,
+    resource_start: Span,
     start: Span,
 ) -> Location {
-    let template_source = inventory.source(template);
-    let wanted = rendered
+    let authored_source = inventory.source(authored);
+    let rendered_lines: Vec<&str> = rendered
         .lines()
-        .nth(start.line as usize - 1)
-        .unwrap_or("")
-        .trim();
+        .skip(resource_start.line.saturating_sub(1) as usize)
+        .take((start.line.saturating_sub(resource_start.line) + 1) as usize)
+        .collect();
+    let wanted = rendered_lines.last().map_or("", |l| comparable(l));
     let key = wanted.split(':').next().unwrap_or("").trim();
-    let lines = || template_source.text.lines().enumerate();
-    let found = lines()
-        .find(|(_, l)| !wanted.is_empty() && l.trim() == wanted)
+    let key_prefix = format!("{key}:");
+    let nth_match = |matches: &dyn Fn(&str) -> bool| {
+        let earlier = rendered_lines[..rendered_lines.len().saturating_sub(1)]
+            .iter()
+            .filter(|l| matches(comparable(l)))
+            .count();
+        let mut candidates = authored_source
+            .text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| matches(comparable(l)));
+        let first = candidates.clone().next();
+        candidates.nth(earlier).or(first)
+    };
+    let found = (!wanted.is_empty())
+        .then(|| nth_match(&|l: &str| l == wanted))
+        .flatten()
         .or_else(|| {
-            lines().find(|(_, l)| {
-                !key.is_empty()
-                    && l.trim()
-                        .trim_start_matches("- ")
-                        .starts_with(&format!("{key}:"))
-            })
+            (!key.is_empty())
+                .then(|| nth_match(&|l: &str| l.starts_with(&key_prefix)))
+                .flatten()
         });
     let (line, column, width) = match found {
         Some((i, text)) => {
@@ -213,7 +241,7 @@ fn template_location(
         None => (1, 1, 0),
     };
     Location {
-        file: template_source.path.to_string(),
+        file: authored_source.path.to_string(),
         line,
         column,
         end_line: line,
@@ -362,7 +390,7 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
             })
             .collect(),
         resources_scanned: inventory.resources.len(),
-        sources_scanned: inventory.sources.len() - template_sources(inventory),
+        sources_scanned: inventory.sources.len() - authored_sources(inventory),
     };
     result.diagnostics.extend(tally.diagnostics);
     result
@@ -377,14 +405,101 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
     result
 }
 
-/// How many sources are Helm templates, registered only so findings can point into them.
-fn template_sources(inventory: &Inventory) -> usize {
+/// How many sources are authored files behind rendered output, registered only so findings can
+/// point into them.
+fn authored_sources(inventory: &Inventory) -> usize {
     let mut templates: Vec<usize> = inventory
         .resources
         .iter()
-        .filter_map(|r| r.origin.template)
+        .filter_map(|r| r.origin.authored_in)
         .collect();
     templates.sort_unstable();
     templates.dedup();
     templates.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AUTHORED: &str = "# a template\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  containers:\n    - name: one\n      securityContext:\n        privileged: true\n    - name: two\n      securityContext:\n        privileged: true\n";
+    const RENDERED: &str = "---\n# Source: chart/templates/pod.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: release\nspec:\n  containers:\n  - name: one\n    securityContext:\n      privileged: true\n  - name: two\n    securityContext:\n      privileged: true\n";
+
+    fn rendered_inventory() -> Inventory {
+        let mut inventory = Inventory::default();
+        let authored = inventory.add_source("chart/templates/pod.yaml", AUTHORED);
+        let rendered = inventory.add_source("chart (helm template)", RENDERED);
+        inventory.sources[rendered].rendered_by = Some("helm template");
+        let mut diagnostics = Vec::new();
+        palisade_load::load_source(
+            &mut inventory,
+            rendered,
+            Default::default(),
+            &|p| (p == "chart/templates/pod.yaml").then_some(authored),
+            &mut diagnostics,
+        );
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        inventory
+    }
+
+    #[test]
+    fn findings_in_rendered_output_point_at_the_same_occurrence_in_the_authored_file() {
+        let inventory = rendered_inventory();
+        let plan = Plan::new(
+            &Config::default(),
+            &PlanOptions {
+                only: vec!["POD-001".into()],
+                ..PlanOptions::default()
+            },
+        )
+        .unwrap();
+        let result = evaluate(&inventory, &plan, Vec::new());
+        let lines: Vec<(String, u32)> = result
+            .findings
+            .iter()
+            .map(|f| {
+                let loc = f.location.as_ref().unwrap();
+                (loc.file.clone(), loc.line)
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("chart/templates/pod.yaml".to_string(), 10),
+                ("chart/templates/pod.yaml".to_string(), 13)
+            ]
+        );
+        assert_eq!(
+            result.sources_scanned, 1,
+            "the authored file is not counted as a scanned source"
+        );
+    }
+
+    #[test]
+    fn severity_overrides_and_summaries_are_applied() {
+        let inventory = rendered_inventory();
+        let config = Config::parse("controls:\n  severity: {POD-001: low}\n", "test").unwrap();
+        let plan = Plan::new(
+            &config,
+            &PlanOptions {
+                only: vec!["POD-001".into(), "NET".into()],
+                ..PlanOptions::default()
+            },
+        )
+        .unwrap();
+        let result = evaluate(&inventory, &plan, Vec::new());
+        assert!(result.findings.iter().all(|f| f.severity == Severity::Low));
+        let pod = result
+            .controls
+            .iter()
+            .find(|c| c.control == "POD-001")
+            .unwrap();
+        assert_eq!((pod.failed, pod.passed, pod.not_applicable), (1, 0, 0));
+        let net = result
+            .controls
+            .iter()
+            .find(|c| c.control == "NET-001")
+            .unwrap();
+        assert_eq!(net.not_applicable, 1, "a Pod is not a Service");
+    }
 }

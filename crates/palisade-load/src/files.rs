@@ -255,22 +255,59 @@ fn load_chart(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
 }
 
 fn load_kustomization(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
-    match render::kustomize_build(dir) {
-        Ok(text) => {
-            let id = rendered_source(
-                loaded,
-                format!("{} (kustomize build)", display(dir)),
-                text,
-                "kustomize build",
-            );
-            load_source(
-                &mut loaded.inventory,
-                id,
-                options.limits,
-                &|_| None,
-                &mut loaded.diagnostics,
-            );
-        }
-        Err(e) => render_failure(loaded, dir, "Kustomize directory", e),
+    let built = match render::kustomize_build(dir) {
+        Ok(built) => built,
+        Err(e) => return render_failure(loaded, dir, "Kustomize directory", e),
+    };
+    let rendered = rendered_source(
+        loaded,
+        format!("{} (kustomize build)", display(dir)),
+        built.text,
+        "kustomize build",
+    );
+    let first_new = loaded.inventory.resources.len();
+    load_source(
+        &mut loaded.inventory,
+        rendered,
+        options.limits,
+        &|_| None,
+        &mut loaded.diagnostics,
+    );
+    // Point each object back at the file it came from, as for Helm templates.
+    let mut originals: Vec<(PathBuf, SourceId)> = Vec::new();
+    for index in first_new..loaded.inventory.resources.len() {
+        let resource = &loaded.inventory.resources[index];
+        let Some(origin) = resource.annotation(render::ORIGIN_ANNOTATION) else {
+            continue;
+        };
+        let Some(relative) = origin.lines().find_map(|l| l.trim().strip_prefix("path:")) else {
+            continue;
+        };
+        let Ok(file) = std::fs::canonicalize(built.origin_root.path().join(relative.trim())) else {
+            continue;
+        };
+        let id = match originals.iter().find(|(p, _)| *p == file) {
+            Some((_, id)) => *id,
+            None => match std::fs::read_to_string(&file) {
+                Ok(text) => {
+                    let id = loaded
+                        .inventory
+                        .add_source(display(&shown_path(&file)), text);
+                    originals.push((file, id));
+                    id
+                }
+                Err(_) => continue,
+            },
+        };
+        loaded.inventory.resources[index].origin.authored_in = Some(id);
     }
+}
+
+/// A path as short as it can be shown: relative to the working directory when inside it.
+fn shown_path(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| std::fs::canonicalize(cwd).ok())
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
 }

@@ -42,7 +42,7 @@ pub fn load_source(
         let origin = Origin {
             source: Some(source),
             document: doc.index,
-            template: doc.helm_source.as_deref().and_then(template_source),
+            authored_in: doc.helm_source.as_deref().and_then(template_source),
         };
         add_object(inventory, doc.root, &origin, &path, diagnostics);
     }

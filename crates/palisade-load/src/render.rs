@@ -90,15 +90,32 @@ pub fn helm_template(chart: &Path, options: &HelmOptions) -> Result<String, Rend
     })
 }
 
+/// A built Kustomize directory.
+pub struct Kustomized {
+    pub text: String,
+    /// Where the files behind each rendered object are: `config.kubernetes.io/origin` paths
+    /// are relative to this directory.
+    pub origin_root: tempfile::TempDir,
+}
+
+/// Origin annotation Kustomize adds with `buildMetadata: [originAnnotations]`.
+pub const ORIGIN_ANNOTATION: &str = "config.kubernetes.io/origin";
+
 /// Builds a Kustomize directory with `kubectl kustomize`, or `kustomize build` when kubectl is
 /// missing.
-pub fn kustomize_build(dir: &Path) -> Result<String, RenderError> {
+///
+/// The directory is built through a wrapper kustomization in a temporary directory that asks
+/// for origin annotations, so every object says which file it came from and findings can point
+/// at that file rather than at the build output. The user's files are not touched.
+pub fn kustomize_build(dir: &Path) -> Result<Kustomized, RenderError> {
+    let wrapper = wrapper_kustomization(dir)
+        .map_err(|e| RenderError::Failed(format!("cannot prepare the Kustomize build: {e}")))?;
     let mut kubectl = Command::new("kubectl");
-    kubectl.arg("kustomize").arg(dir);
-    match run(kubectl, "kubectl kustomize") {
+    kubectl.arg("kustomize").arg(wrapper.path());
+    let text = match run(kubectl, "kubectl kustomize") {
         Err(RenderError::ToolMissing(_)) => {
             let mut kustomize = Command::new("kustomize");
-            kustomize.arg("build").arg(dir);
+            kustomize.arg("build").arg(wrapper.path());
             run(kustomize, "kustomize build").map_err(|e| match e {
                 RenderError::ToolMissing(_) => RenderError::ToolMissing(
                     "neither `kubectl` nor `kustomize` is on PATH; install kubectl (it includes kustomize) to scan Kustomize directories".into(),
@@ -107,5 +124,56 @@ pub fn kustomize_build(dir: &Path) -> Result<String, RenderError> {
             })
         }
         other => other,
+    }?;
+    Ok(Kustomized {
+        text,
+        origin_root: wrapper,
+    })
+}
+
+fn wrapper_kustomization(dir: &Path) -> std::io::Result<tempfile::TempDir> {
+    let wrapper = tempfile::Builder::new()
+        .prefix("palisade-kustomize-")
+        .tempdir()?;
+    let target = std::path::absolute(dir)?;
+    let relative = relative_path(wrapper.path(), &target);
+    // Kustomize refuses absolute resource paths; a relative one with `..` is fine.
+    let text = format!(
+        "resources:\n  - {}\nbuildMetadata: [originAnnotations]\n",
+        serde_json::to_string(&relative.to_string_lossy()).unwrap_or_default()
+    );
+    std::fs::write(wrapper.path().join("kustomization.yaml"), text)?;
+    Ok(wrapper)
+}
+
+/// `to` written relative to the directory `from` (both absolute).
+fn relative_path(from: &Path, to: &Path) -> std::path::PathBuf {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut out = std::path::PathBuf::new();
+    for _ in common..from.len() {
+        out.push("..");
+    }
+    for part in &to[common..] {
+        out.push(part);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_and_descend() {
+        assert_eq!(
+            relative_path(Path::new("/tmp/a/b"), Path::new("/srv/x")),
+            Path::new("../../../srv/x")
+        );
+        assert_eq!(
+            relative_path(Path::new("/tmp/a"), Path::new("/tmp/a/c")),
+            Path::new("c")
+        );
     }
 }

@@ -1,4 +1,4 @@
-use palisade_core::{ControlMeta, Inventory, Resource, Span, TypeError, Violation};
+use palisade_core::{ControlMeta, Inventory, InventoryIndex, Resource, Span, TypeError, Violation};
 
 use crate::settings::Settings;
 
@@ -8,6 +8,28 @@ pub struct Context<'a> {
     pub settings: &'a Settings,
     /// Every resource of the scan, for checks that relate objects to each other.
     pub inventory: &'a Inventory,
+    /// Lookups into `inventory`; use these rather than scanning it, which would make a scan
+    /// quadratic.
+    pub index: &'a InventoryIndex,
+}
+
+impl<'a> Context<'a> {
+    /// Every scanned resource of `kind` in API `group` (empty for core).
+    pub fn of_kind(&self, group: &str, kind: &str) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.index.of_kind(self.inventory, group, kind)
+    }
+
+    /// The scanned resource with this identity, if any.
+    pub fn find(
+        &self,
+        group: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<&'a Resource> {
+        self.index
+            .find(self.inventory, group, kind, namespace, name)
+    }
 }
 
 /// A check's judgement of one resource.

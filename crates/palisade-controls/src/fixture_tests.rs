@@ -88,9 +88,11 @@ fn run_fixture(control: &dyn Control, path: &Path) {
     let text = std::fs::read_to_string(path).unwrap();
     let settings = settings_for(&text);
     let inventory = load(&text);
+    let index = palisade_core::InventoryIndex::new(&inventory);
     let cx = Context {
         settings: &settings,
         inventory: &inventory,
+        index: &index,
     };
     let name = path.file_stem().unwrap().to_string_lossy().to_string();
     let mut violations = Vec::new();

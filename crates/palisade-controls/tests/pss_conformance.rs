@@ -101,9 +101,11 @@ fn evaluate(controls: &[&'static dyn Control], text: &str) -> Result<Outcome, St
         return Err("holds no Kubernetes object".into());
     }
     let settings = Settings::default();
+    let index = palisade_core::InventoryIndex::new(&inventory);
     let cx = Context {
         settings: &settings,
         inventory: &inventory,
+        index: &index,
     };
     let mut outcome = Outcome {
         triggered: Vec::new(),

@@ -17,7 +17,7 @@ pub use control::{
 };
 pub use finding::{Finding, Fix, FixOp, FixSafety, Location, Violation};
 pub use path::ObjectPath;
-pub use resource::{Inventory, Origin, Resource, ResourceId, Source, SourceId};
+pub use resource::{Inventory, InventoryIndex, Origin, Resource, ResourceId, Source, SourceId};
 pub use result::{
     ControlSummary, Diagnostic, DiagnosticLevel, ExpiredException, NotEvaluated, ScanResult,
     SuppressedFinding, Suppression,

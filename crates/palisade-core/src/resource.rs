@@ -1,5 +1,6 @@
 //! Resources, where they came from, and the inventory that holds them.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -124,5 +125,70 @@ impl Inventory {
                 r.origin.authored_in = r.origin.authored_in.map(|s| s + offset);
                 r
             }));
+    }
+}
+
+/// Lookups by kind and by identity, built once per scan so checks that relate objects (a pod to
+/// its ServiceAccount, a binding to its role) stay linear in the size of the inventory.
+#[derive(Debug, Default)]
+pub struct InventoryIndex {
+    by_kind: HashMap<(String, String), Vec<usize>>,
+    by_identity: HashMap<(String, String, Option<String>, String), usize>,
+}
+
+impl InventoryIndex {
+    pub fn new(inventory: &Inventory) -> Self {
+        let mut index = InventoryIndex::default();
+        for (i, r) in inventory.resources.iter().enumerate() {
+            let group = r.id.group().to_string();
+            index
+                .by_kind
+                .entry((group.clone(), r.id.kind.clone()))
+                .or_default()
+                .push(i);
+            // The first object wins when a scan holds the same identity twice.
+            index
+                .by_identity
+                .entry((
+                    group,
+                    r.id.kind.clone(),
+                    r.id.namespace.clone(),
+                    r.id.name.clone(),
+                ))
+                .or_insert(i);
+        }
+        index
+    }
+
+    /// Every resource of `kind` in API `group` (empty for core), in inventory order.
+    pub fn of_kind<'a>(
+        &'a self,
+        inventory: &'a Inventory,
+        group: &str,
+        kind: &str,
+    ) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.by_kind
+            .get(&(group.to_string(), kind.to_string()))
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(move |&i| &inventory.resources[i])
+    }
+
+    /// The resource with this identity, if the inventory holds it.
+    pub fn find<'a>(
+        &self,
+        inventory: &'a Inventory,
+        group: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<&'a Resource> {
+        let key = (
+            group.to_string(),
+            kind.to_string(),
+            namespace.map(str::to_string),
+            name.to_string(),
+        );
+        self.by_identity.get(&key).map(|&i| &inventory.resources[i])
     }
 }

@@ -4,8 +4,9 @@ use std::collections::HashMap;
 
 use palisade_controls::{Context, Control, Settings, Verdict};
 use palisade_core::{
-    ControlSummary, Diagnostic, ExpiredException, Finding, Inventory, Location, NotEvaluated,
-    ObjectPath, PssLevel, Resource, ScanResult, Severity, Span, SuppressedFinding, Violation,
+    ControlSummary, Diagnostic, ExpiredException, Finding, Inventory, InventoryIndex, Location,
+    NotEvaluated, ObjectPath, PssLevel, Resource, ScanResult, Severity, Span, SuppressedFinding,
+    Violation,
 };
 use rayon::prelude::*;
 
@@ -357,9 +358,11 @@ fn evaluate_resource(
 /// Evaluates every resource of `inventory` against the plan. `diagnostics` (from loading)
 /// are carried into the result.
 pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>) -> ScanResult {
+    let index = InventoryIndex::new(inventory);
     let cx = Context {
         settings: &plan.settings,
         inventory,
+        index: &index,
     };
     let tally = inventory
         .resources

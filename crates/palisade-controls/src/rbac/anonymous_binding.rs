@@ -107,7 +107,7 @@ impl Check for AnonymousBinding {
             return Ok(Verdict::pass());
         }
         let role_ref = binding.role_ref()?;
-        if binding.grants_only_discovery(cx.inventory, role_ref)
+        if binding.grants_only_discovery(cx, role_ref)
             || is_kubeadm_cluster_info(&binding, role_ref)
         {
             return Ok(Verdict::pass());

@@ -3,10 +3,10 @@
 
 use std::fmt;
 
-use palisade_core::{Inventory, ObjectPath, Resource, TypeError};
+use palisade_core::{ObjectPath, Resource, TypeError};
 
 use super::rules::{RBAC_GROUP, rules_of};
-use crate::control::Skip;
+use crate::control::{Context, Skip};
 
 /// A RoleBinding or ClusterRoleBinding.
 #[derive(Clone, Copy, Debug)]
@@ -163,31 +163,30 @@ impl<'a> Binding<'a> {
     /// Role lives in the binding's namespace.
     pub(crate) fn bound_role(
         &self,
-        inventory: &'a Inventory,
+        cx: &Context<'a>,
         role_ref: RoleRef<'_>,
     ) -> Option<&'a Resource> {
-        let namespace = self.namespace();
-        inventory.resources.iter().find(|r| {
-            r.id.group() == RBAC_GROUP
-                && r.kind() == role_ref.kind
-                && r.id.name == role_ref.name
-                && (role_ref.kind == "ClusterRole" || r.id.namespace.as_deref() == namespace)
-        })
+        let in_binding_namespace =
+            || cx.find(RBAC_GROUP, role_ref.kind, self.namespace(), role_ref.name);
+        match role_ref.kind {
+            // A ClusterRole has no namespace, though a manifest may carry a stray one that
+            // the API server ignores.
+            "ClusterRole" => cx
+                .find(RBAC_GROUP, role_ref.kind, None, role_ref.name)
+                .or_else(in_binding_namespace),
+            _ => in_binding_namespace(),
+        }
     }
 
     /// Whether the bound role only lets its subjects discover the API and themselves: one of
     /// the built-in discovery ClusterRoles, or a scanned role whose every rule does no more.
     /// An aggregated role without rules, or one that is not among the scanned resources and not
     /// built in, is not known to be harmless.
-    pub(crate) fn grants_only_discovery(
-        &self,
-        inventory: &'a Inventory,
-        role_ref: RoleRef<'_>,
-    ) -> bool {
+    pub(crate) fn grants_only_discovery(&self, cx: &Context<'a>, role_ref: RoleRef<'_>) -> bool {
         if role_ref.kind == "ClusterRole" && DISCOVERY_ROLES.contains(&role_ref.name) {
             return true;
         }
-        let Some(role) = self.bound_role(inventory, role_ref) else {
+        let Some(role) = self.bound_role(cx, role_ref) else {
             return false;
         };
         let aggregated = role.root.get_present("aggregationRule").is_some();

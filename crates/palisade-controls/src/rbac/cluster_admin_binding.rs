@@ -107,7 +107,7 @@ impl Check for ClusterAdminBinding {
         let equivalent = if role_ref.kind == "ClusterRole" && role_ref.name == "cluster-admin" {
             String::new()
         } else {
-            let Some(role) = binding.bound_role(cx.inventory, role_ref) else {
+            let Some(role) = binding.bound_role(cx, role_ref) else {
                 return Ok(Verdict::pass());
             };
             // A bound role of the wrong shape is judged by the rule controls, not here.

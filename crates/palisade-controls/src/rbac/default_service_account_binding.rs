@@ -126,8 +126,8 @@ impl Check for DefaultServiceAccountBinding {
             return Ok(Verdict::pass());
         }
         let role_ref = binding.role_ref()?;
-        let discovery = found.iter().any(|(_, _, group)| *group)
-            && binding.grants_only_discovery(cx.inventory, role_ref);
+        let discovery =
+            found.iter().any(|(_, _, group)| *group) && binding.grants_only_discovery(cx, role_ref);
         let violations = found
             .into_iter()
             .filter(|(_, _, group)| !(*group && discovery))

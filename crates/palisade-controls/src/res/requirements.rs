@@ -107,15 +107,8 @@ fn defaulting_limit_range<'a>(
         Bound::Limit => &["default", "max"],
         Bound::Request => &["defaultRequest", "default", "max", "min"],
     };
-    cx.inventory
-        .resources
-        .iter()
-        .find(|lr| {
-            lr.id.kind == "LimitRange"
-                && lr.id.group().is_empty()
-                && same_namespace(lr, resource)
-                && limit_range_provides(lr, fields, compute.key)
-        })
+    cx.of_kind("", "LimitRange")
+        .find(|lr| same_namespace(lr, resource) && limit_range_provides(lr, fields, compute.key))
         .map(|lr| lr.id.name.as_str())
 }
 

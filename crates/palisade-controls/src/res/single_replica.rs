@@ -78,13 +78,14 @@ declare_control! {
 
 /// Whether an autoscaler in the scan scales this workload.
 fn autoscaled(cx: &Context<'_>, resource: &Resource) -> bool {
-    cx.inventory.resources.iter().any(|scaler| {
-        let default_kind = match (scaler.id.group(), scaler.kind()) {
-            ("autoscaling", "HorizontalPodAutoscaler") => None,
-            // KEDA's scaleTargetRef.kind defaults to Deployment.
-            ("keda.sh", "ScaledObject") => Some("Deployment"),
-            _ => return false,
-        };
+    let hpas = cx
+        .of_kind("autoscaling", "HorizontalPodAutoscaler")
+        .map(|s| (s, None));
+    // KEDA's scaleTargetRef.kind defaults to Deployment.
+    let keda = cx
+        .of_kind("keda.sh", "ScaledObject")
+        .map(|s| (s, Some("Deployment")));
+    hpas.chain(keda).any(|(scaler, default_kind)| {
         let Some(target) = scaler.root.at(&["spec", "scaleTargetRef"]) else {
             return false;
         };

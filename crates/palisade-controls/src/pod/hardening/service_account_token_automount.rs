@@ -103,12 +103,7 @@ impl Check for ServiceAccountTokenAutomount {
 /// The `automountServiceAccountToken` of the named ServiceAccount in the pod's namespace, when
 /// the scan holds that ServiceAccount and it sets the field.
 fn account_automount(cx: &Context<'_>, pod: &Resource, name: &str) -> Result<Option<bool>, Skip> {
-    let Some(account) = cx.inventory.resources.iter().find(|r| {
-        r.id.kind == "ServiceAccount"
-            && r.id.group().is_empty()
-            && r.id.name == name
-            && r.id.namespace == pod.id.namespace
-    }) else {
+    let Some(account) = cx.find("", "ServiceAccount", pod.id.namespace.as_deref(), name) else {
         return Ok(None);
     };
     account

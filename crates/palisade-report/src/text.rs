@@ -48,11 +48,15 @@ fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Rendere
     }
     let mut groups = Vec::new();
     let quotable = crate::snippet::may_quote_source(input, finding);
-    let snippet = finding.location.as_ref().filter(|_| quotable).and_then(|loc| {
-        let text = input.source_text(&loc.file)?;
-        let line = line_text(text, loc.line)?;
-        Some((loc, line))
-    });
+    let snippet = finding
+        .location
+        .as_ref()
+        .filter(|_| quotable)
+        .and_then(|loc| {
+            let text = input.source_text(&loc.file)?;
+            let line = line_text(text, loc.line)?;
+            Some((loc, line))
+        });
     let header = level(finding.severity)
         .primary_title(title.as_str())
         .id(finding.control);

@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan manifests: files, directories (recursive), `-` for stdin, Helm charts, Kustomize directories.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the built-in controls.
     Controls(ControlsArgs),
     /// Print the documentation of a control (by ID or by another tool's ID).

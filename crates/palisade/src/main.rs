@@ -31,7 +31,7 @@ pub(crate) fn emit(text: &str) -> Result<(), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(*args),
         Command::Controls(args) => catalog_view::list(&args),
         Command::Explain { control } => catalog_view::explain(&control),
     };

@@ -445,26 +445,7 @@ const DIFFERENCES: &[Difference] = &[
 /// Disagreements that are Palisade's to fix, reported and not yet fixed: (check, file, what is
 /// wrong). The test tolerates them, prints them, and fails once one agrees, so that its entry is
 /// removed. Keep this list empty whenever possible.
-const AWAITING_FIX: &[(&str, &str, &str)] = &[
-    (
-        "sensitiveConfigmapContent",
-        "failure.key_azure_batch_key.yaml",
-        "SEC-002 misses the key AZURE_BATCH_KEY: `KEY` counts only after a qualifier (API, ACCESS, \
-         SECRET, …), and BATCH is none. Well-known vendor credential names should be recognised by \
-         exact name",
-    ),
-    (
-        "sensitiveConfigmapContent",
-        "failure.key_oci_cli_key_content.yaml",
-        "SEC-002 misses the key OCI_CLI_KEY_CONTENT (the OCI CLI's private key) for the same reason",
-    ),
-    (
-        "sensitiveContainerEnvVar",
-        "failure.value_private_key.yaml",
-        "SEC-001 misses a value holding `---BEGIN OPENSSH PRIVATE KEY---`: the shape check wants the \
-         five-dash PEM armour; `BEGIN … PRIVATE KEY` between any run of dashes is as certain a sign",
-    ),
-];
+const AWAITING_FIX: &[(&str, &str, &str)] = &[];
 
 const fn d(
     check: &'static str,
@@ -1384,31 +1365,7 @@ const CORE_V1_KINDS: &[&str] = &[
 /// False positives found in the real-world corpus, reported and not yet fixed: (control, file,
 /// what is wrong). Tolerated and printed; an entry that no longer fires fails the test, so it
 /// gets removed.
-const REALWORLD_AWAITING_FIX: &[(&str, &str, &str)] = &[
-    (
-        "NS-001",
-        "kubernetes-examples/_archived/cloud-controller-manager/persistent-volume-label-initializer-config.yaml",
-        "admissionregistration.k8s.io InitializerConfiguration (alpha, removed in 1.14) is cluster-scoped; \
-         the scope table of palisade-controls/src/ns/scope.rs lacks it",
-    ),
-    (
-        "API-001",
-        "kubernetes-examples/_archived/cloud-controller-manager/persistent-volume-label-initializer-config.yaml",
-        "admissionregistration.k8s.io/v1alpha1 (InitializerConfiguration, removed in 1.14) is missing from \
-         the removal table of palisade-controls/src/api/removals.rs",
-    ),
-    (
-        "NS-001",
-        "kubernetes-examples/_archived/scheduler-policy/scheduler-policy-config.json",
-        "kube-scheduler's legacy Policy file claims `apiVersion: v1`, which has no kind Policy; it is \
-         loaded as an object instead of being skipped as not Kubernetes",
-    ),
-    (
-        "NS-001",
-        "kubernetes-examples/_archived/scheduler-policy/scheduler-policy-config-with-extender.json",
-        "as above: kube-scheduler's legacy Policy file, not a Kubernetes object",
-    ),
-];
+const REALWORLD_AWAITING_FIX: &[(&str, &str, &str)] = &[];
 
 /// Built-in API versions the API server no longer serves: every object of one must get API-001.
 const REMOVED_API_VERSIONS: &[&str] = &[

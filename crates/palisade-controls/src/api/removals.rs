@@ -62,6 +62,18 @@ const fn change(
 }
 
 pub(super) const API_CHANGES: &[ApiChange] = &[
+    // Removed in 1.14: the alpha initializers feature was dropped with no replacement.
+    ApiChange {
+        api_version: "admissionregistration.k8s.io/v1alpha1",
+        kind: "InitializerConfiguration",
+        deprecated_in: v(13),
+        removed_in: Some(v(14)),
+        replacements: &[],
+        otherwise: Some(
+            "a mutating admission webhook (MutatingWebhookConfiguration, admissionregistration.k8s.io/v1)",
+        ),
+        changes: None,
+    },
     // Removed in 1.16.
     change(
         "extensions/v1beta1",

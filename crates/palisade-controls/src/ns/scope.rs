@@ -41,6 +41,8 @@ pub(crate) const CLUSTER_SCOPED: &[(&str, &str)] = &[
         "ValidatingAdmissionPolicyBinding",
     ),
     ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"),
+    // Alpha in 1.7–1.13, then removed; still found in old manifests.
+    ("admissionregistration.k8s.io", "InitializerConfiguration"),
     (
         "admissionregistration.k8s.io",
         "MutatingAdmissionPolicyBinding",
@@ -84,6 +86,25 @@ pub(crate) const CLUSTER_SCOPED: &[(&str, &str)] = &[
     ("karpenter.sh", "NodePool"),
     ("karpenter.sh", "NodeClaim"),
     ("karpenter.k8s.aws", "EC2NodeClass"),
+];
+
+/// The namespaced kinds of the core group. The core group has a closed set of kinds, so any
+/// other kind claiming `apiVersion: v1` (a kube-scheduler `Policy` file, say) is not a
+/// Kubernetes object at all and gets [`Scope::Unknown`].
+const CORE_NAMESPACED: &[&str] = &[
+    "Pod",
+    "Service",
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "Endpoints",
+    "Event",
+    "LimitRange",
+    "PersistentVolumeClaim",
+    "PodTemplate",
+    "ReplicationController",
+    "ResourceQuota",
+    "Binding",
 ];
 
 /// Groups whose every kind is cluster-scoped.
@@ -141,6 +162,12 @@ pub(crate) fn scope_of(cx: &Context<'_>, resource: &Resource) -> Scope {
     }
     if CLUSTER_SCOPED.contains(&(group, kind)) || CLUSTER_SCOPED_GROUPS.contains(&group) {
         Scope::Cluster
+    } else if group.is_empty() {
+        if CORE_NAMESPACED.contains(&kind) {
+            Scope::Namespaced
+        } else {
+            Scope::Unknown
+        }
     } else if BUILT_IN_GROUPS.contains(&group) {
         Scope::Namespaced
     } else {
@@ -150,22 +177,20 @@ pub(crate) fn scope_of(cx: &Context<'_>, resource: &Resource) -> Scope {
 
 /// The `spec.scope` of a `CustomResourceDefinition` in the scan that defines `group`/`kind`.
 fn scope_from_definitions(cx: &Context<'_>, group: &str, kind: &str) -> Option<Scope> {
-    cx.inventory.resources.iter().find_map(|crd| {
-        if crd.id.kind != "CustomResourceDefinition" || crd.id.group() != "apiextensions.k8s.io" {
-            return None;
-        }
-        let spec = crd.root.get("spec")?;
-        if spec.get("group").and_then(Node::as_str) != Some(group)
-            || spec.at(&["names", "kind"]).and_then(Node::as_str) != Some(kind)
-        {
-            return None;
-        }
-        // apiextensions.k8s.io/v1beta1 defaulted a missing scope to Namespaced.
-        match spec.get("scope").and_then(Node::as_str) {
-            Some("Cluster") => Some(Scope::Cluster),
-            _ => Some(Scope::Namespaced),
-        }
-    })
+    cx.of_kind("apiextensions.k8s.io", "CustomResourceDefinition")
+        .find_map(|crd| {
+            let spec = crd.root.get("spec")?;
+            if spec.get("group").and_then(Node::as_str) != Some(group)
+                || spec.at(&["names", "kind"]).and_then(Node::as_str) != Some(kind)
+            {
+                return None;
+            }
+            // apiextensions.k8s.io/v1beta1 defaulted a missing scope to Namespaced.
+            match spec.get("scope").and_then(Node::as_str) {
+                Some("Cluster") => Some(Scope::Cluster),
+                _ => Some(Scope::Namespaced),
+            }
+        })
 }
 
 /// Whether two objects end up in the same namespace. Two objects without a namespace both land

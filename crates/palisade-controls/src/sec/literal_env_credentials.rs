@@ -18,8 +18,9 @@ declare_control! {
     /// - its name ends in a word that names a credential (`PASSWORD`, `PASSWD`,
     ///   `PASSPHRASE`, `SECRET`, `TOKEN`, `APIKEY`, `CREDENTIAL(S)`, `CREDS`, `AUTH`, or
     ///   `PASS`/`PWD` after another word), or in `KEY` qualified by `API`, `ACCESS`,
-    ///   `PRIVATE`, `SECRET`, `ENCRYPTION`, `SIGNING`, `MASTER`, `LICENSE` or `SSH`, and the
-    ///   value could be a credential.
+    ///   `PRIVATE`, `SECRET`, `ENCRYPTION`, `SIGNING`, `MASTER`, `LICENSE`, `SSH`,
+    ///   `ACCOUNT`, `STORAGE` or `BATCH`, or in `KEY_CONTENT`/`KEY_DATA`/`KEY_PEM` (the key
+    ///   material itself), and the value could be a credential.
     ///
     /// Names are split into words at `_`, `-`, `.` and case changes, so `DB_PASSWORD`,
     /// `dbPassword` and `db.password` all end in `PASSWORD`. Only the end of the name counts:

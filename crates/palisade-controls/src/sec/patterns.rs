@@ -95,7 +95,14 @@ const KEY_QUALIFIERS: &[(&str, &str)] = &[
     ("MASTER", "a master key"),
     ("LICENSE", "a license key"),
     ("SSH", "an SSH key"),
+    ("ACCOUNT", "an account key"),
+    ("STORAGE", "a storage key"),
+    ("BATCH", "a batch account key"),
 ];
+
+/// Words that, after `KEY` at the end of a name, say the value is the key itself
+/// (`OCI_CLI_KEY_CONTENT`, `SIGNING_KEY_PEM`).
+const KEY_MATERIAL: &[&str] = &["CONTENT", "CONTENTS", "DATA", "PEM", "MATERIAL"];
 
 /// What a name says its value is, when it names a credential. Only the end of the name
 /// counts: `DB_PASSWORD` and `clientSecret` do, `PASSWORD_FILE`, `TOKEN_AUDIENCE` and
@@ -108,6 +115,9 @@ pub(super) fn secret_name(name: &str) -> Option<&'static str> {
         .rposition(|w| !w.chars().all(|c| c.is_numeric()))?;
     let words = &words[..=end];
     let last = words[end].as_str();
+    if KEY_MATERIAL.contains(&last) && end > 0 && words[end - 1] == "KEY" {
+        return Some("key material");
+    }
     if last == "KEY" {
         let qualifier = words.get(end.checked_sub(1)?)?.as_str();
         return KEY_QUALIFIERS
@@ -349,9 +359,10 @@ fn has_stripe_key(value: &str) -> bool {
 /// A PEM header of any private key: `-----BEGIN RSA PRIVATE KEY-----`,
 /// `-----BEGIN OPENSSH PRIVATE KEY-----`, `-----BEGIN PGP PRIVATE KEY BLOCK-----`, …
 fn has_private_key(value: &str) -> bool {
-    value.match_indices("-----BEGIN ").any(|(i, _)| {
-        let rest = &value[i + 11..];
-        let label = rest.split("-----").next().unwrap_or_default();
+    // PEM writes five dashes; OpenSSH keys and hand-made variants are seen with fewer.
+    value.match_indices("-BEGIN ").any(|(i, _)| {
+        let rest = &value[i + 7..];
+        let label = rest.split('-').next().unwrap_or_default();
         !label.contains('\n') && rest.len() > label.len() && label.contains("PRIVATE KEY")
     })
 }
@@ -457,6 +468,10 @@ mod tests {
             "MINIO_ACCESS_KEY",
             "PRIVATE_KEY",
             "SECRET_KEY",
+            "AZURE_BATCH_KEY",
+            "AZURE_STORAGE_ACCOUNT_KEY",
+            "OCI_CLI_KEY_CONTENT",
+            "SIGNING_KEY_PEM",
             "GOOGLE_CREDENTIALS",
             "BASIC_AUTH",
             "PASSWORD_2",
@@ -547,6 +562,7 @@ mod tests {
             ("sk_live_0123456789abcdefghijklmn", "a Stripe secret key"),
             ("-----BEGIN RSA PRIVATE KEY-----\nMIIE...", "a private key"),
             ("-----BEGIN OPENSSH PRIVATE KEY-----", "a private key"),
+            ("---BEGIN OPENSSH PRIVATE KEY---\nb3Blbn", "a private key"),
             (
                 "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
                 "a JSON Web Token",

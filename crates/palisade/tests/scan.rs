@@ -494,3 +494,48 @@ fn secret_values_never_appear_in_any_report() {
         }
     }
 }
+
+#[test]
+fn helm_charts_are_rendered_and_findings_point_at_templates() {
+    if which("helm").is_none() {
+        eprintln!(
+            "SKIPPED: helm is not installed (no Debian or registry package provides it here)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+    );
+    write(dir.path(), "chart/values.yaml", "privileged: false\n");
+    write(
+        dir.path(),
+        "chart/templates/pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}-web\n  namespace: team\nspec:\n  containers:\n    - name: app\n      image: nginx:1.27\n      securityContext:\n        privileged: {{ .Values.privileged }}\n",
+    );
+    let values = write(dir.path(), "prod.yaml", "privileged: true\n");
+    let chart = dir.path().join("chart");
+    let (clean, code) = scan_json(&[chart.to_str().unwrap(), "--only", "POD-001"]);
+    assert_eq!(code, 0, "{clean}");
+    let (report, code) = scan_json(&[
+        chart.to_str().unwrap(),
+        "--only",
+        "POD-001",
+        "--values",
+        values.to_str().unwrap(),
+        "--release-name",
+        "shop",
+    ]);
+    assert_eq!(code, 1, "{report}");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["resource"]["name"], "shop-web");
+    assert!(
+        finding["location"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("chart/templates/pod.yaml")
+    );
+    assert_eq!(finding["location"]["line"], 11);
+}

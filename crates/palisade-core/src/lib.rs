@@ -22,4 +22,4 @@ pub use result::{
     ControlSummary, Diagnostic, DiagnosticLevel, ExpiredException, NotEvaluated, ScanResult,
     SuppressedFinding, Suppression,
 };
-pub use value::{Entry, Node, Span, TypeError, Value};
+pub use value::{Entry, Node, Span, Text, TypeError, Value};

@@ -1,18 +1,20 @@
 //! Object paths such as `spec.template.spec.containers[0].securityContext.privileged`.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::value::{Node, Span};
 
 /// A path from the root of an object to a field, in the dotted form `kubectl explain` uses.
+/// Cloning is cheap: a finding and its fix share one copy.
 ///
 /// Keys that are not plain identifiers (annotation keys, for instance) are written in brackets:
 /// `metadata.annotations["container.apparmor.security.beta.kubernetes.io/app"]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct ObjectPath(String);
+pub struct ObjectPath(Arc<str>);
 
 #[derive(Debug, PartialEq, Eq)]
 enum Segment<'a> {
@@ -29,13 +31,13 @@ fn is_plain_key(key: &str) -> bool {
 
 impl ObjectPath {
     pub fn root() -> Self {
-        ObjectPath(String::new())
+        ObjectPath(Arc::from(""))
     }
 
     /// Parses a dotted path written by a person (config, CLI); the same syntax [`fmt::Display`]
     /// produces.
     pub fn parse(text: &str) -> Self {
-        ObjectPath(text.to_string())
+        ObjectPath(Arc::from(text))
     }
 
     pub fn as_str(&self) -> &str {
@@ -61,7 +63,7 @@ impl ObjectPath {
             out.push_str(&serde_json::to_string(key).unwrap_or_default());
             out.push(']');
         }
-        ObjectPath(out)
+        ObjectPath(Arc::from(out))
     }
 
     /// This path extended by several plain keys.
@@ -71,11 +73,11 @@ impl ObjectPath {
 
     /// This path extended by a list index.
     pub fn index(&self, index: usize) -> Self {
-        ObjectPath(format!("{}[{index}]", self.0))
+        ObjectPath(Arc::from(format!("{}[{index}]", self.0)))
     }
 
     fn segments(&self) -> Vec<Segment<'_>> {
-        let s = self.0.as_str();
+        let s: &str = &self.0;
         let bytes = s.as_bytes();
         let mut out = Vec::new();
         let mut i = 0;

@@ -115,6 +115,24 @@ impl Inventory {
         &self.sources[id]
     }
 
+    /// Drops the text of sources that are plain files. Findings locate themselves through node
+    /// spans, so only reports that quote source lines need the text; rendered output and the
+    /// authored files behind it are kept, as locations are mapped through them.
+    pub fn release_plain_texts(&mut self) {
+        let mut authored: Vec<SourceId> = self
+            .resources
+            .iter()
+            .filter_map(|r| r.origin.authored_in)
+            .collect();
+        authored.sort_unstable();
+        authored.dedup();
+        for (id, source) in self.sources.iter_mut().enumerate() {
+            if source.rendered_by.is_none() && authored.binary_search(&id).is_err() {
+                source.text = Arc::from("");
+            }
+        }
+    }
+
     /// Appends another inventory, renumbering its sources.
     pub fn extend(&mut self, other: Inventory) {
         let offset = self.sources.len();
@@ -129,66 +147,90 @@ impl Inventory {
 }
 
 /// Lookups by kind and by identity, built once per scan so checks that relate objects (a pod to
-/// its ServiceAccount, a binding to its role) stay linear in the size of the inventory.
-#[derive(Debug, Default)]
-pub struct InventoryIndex {
-    by_kind: HashMap<(String, String), Vec<usize>>,
-    by_identity: HashMap<(String, String, Option<String>, String), usize>,
+/// its ServiceAccount, a binding to its role) stay linear in the size of the inventory. Keys
+/// borrow from the inventory, so the index costs little more than its hash tables.
+#[derive(Debug)]
+pub struct InventoryIndex<'a> {
+    inventory: &'a Inventory,
+    by_kind: HashMap<(&'a str, &'a str), Vec<u32>>,
+    by_kind_and_namespace: HashMap<(&'a str, &'a str, Option<&'a str>), Vec<u32>>,
+    by_identity: HashMap<(&'a str, &'a str, Option<&'a str>, &'a str), u32>,
 }
 
-impl InventoryIndex {
-    pub fn new(inventory: &Inventory) -> Self {
-        let mut index = InventoryIndex::default();
+impl<'a> InventoryIndex<'a> {
+    pub fn new(inventory: &'a Inventory) -> Self {
+        let mut index = InventoryIndex {
+            inventory,
+            by_kind: HashMap::new(),
+            by_kind_and_namespace: HashMap::new(),
+            by_identity: HashMap::new(),
+        };
         for (i, r) in inventory.resources.iter().enumerate() {
-            let group = r.id.group().to_string();
+            let i = u32::try_from(i).expect("fewer than 4 billion resources");
+            let (group, kind) = (r.id.group(), r.id.kind.as_str());
+            let namespace = r.id.namespace.as_deref();
+            index.by_kind.entry((group, kind)).or_default().push(i);
             index
-                .by_kind
-                .entry((group.clone(), r.id.kind.clone()))
+                .by_kind_and_namespace
+                .entry((group, kind, namespace))
                 .or_default()
                 .push(i);
             // The first object wins when a scan holds the same identity twice.
             index
                 .by_identity
-                .entry((
-                    group,
-                    r.id.kind.clone(),
-                    r.id.namespace.clone(),
-                    r.id.name.clone(),
-                ))
+                .entry((group, kind, namespace, r.id.name.as_str()))
                 .or_insert(i);
         }
         index
     }
 
-    /// Every resource of `kind` in API `group` (empty for core), in inventory order.
-    pub fn of_kind<'a>(
-        &'a self,
-        inventory: &'a Inventory,
-        group: &str,
-        kind: &str,
-    ) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.by_kind
-            .get(&(group.to_string(), kind.to_string()))
+    fn resources<'s>(
+        &self,
+        indices: Option<&'s Vec<u32>>,
+    ) -> impl Iterator<Item = &'a Resource> + 's
+    where
+        'a: 's,
+    {
+        let inventory = self.inventory;
+        indices
             .map_or(&[][..], Vec::as_slice)
             .iter()
-            .map(move |&i| &inventory.resources[i])
+            .map(move |&i| &inventory.resources[i as usize])
+    }
+
+    /// Every resource of `kind` in API `group` (empty for core), in inventory order.
+    pub fn of_kind<'s>(
+        &'s self,
+        group: &'s str,
+        kind: &'s str,
+    ) -> impl Iterator<Item = &'a Resource> + 's {
+        // The maps are covariant in their keys, so they can be asked with shorter-lived keys.
+        let map: &'s HashMap<(&str, &str), Vec<u32>> = &self.by_kind;
+        self.resources(map.get(&(group, kind)))
+    }
+
+    /// Every resource of `kind` in API `group` and in `namespace` (`None`: objects that set no
+    /// namespace), in inventory order.
+    pub fn of_kind_in<'s>(
+        &'s self,
+        group: &'s str,
+        kind: &'s str,
+        namespace: Option<&'s str>,
+    ) -> impl Iterator<Item = &'a Resource> + 's {
+        let map: &'s HashMap<(&str, &str, Option<&str>), Vec<u32>> = &self.by_kind_and_namespace;
+        self.resources(map.get(&(group, kind, namespace)))
     }
 
     /// The resource with this identity, if the inventory holds it.
-    pub fn find<'a>(
+    pub fn find(
         &self,
-        inventory: &'a Inventory,
         group: &str,
         kind: &str,
         namespace: Option<&str>,
         name: &str,
     ) -> Option<&'a Resource> {
-        let key = (
-            group.to_string(),
-            kind.to_string(),
-            namespace.map(str::to_string),
-            name.to_string(),
-        );
-        self.by_identity.get(&key).map(|&i| &inventory.resources[i])
+        let map: &HashMap<(&str, &str, Option<&str>, &str), u32> = &self.by_identity;
+        let i = *map.get(&(group, kind, namespace, name))?;
+        Some(&self.inventory.resources[i as usize])
     }
 }

@@ -1,5 +1,8 @@
 //! The outcome of a scan, as every reporter receives it.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::control::Severity;
@@ -58,8 +61,8 @@ impl Diagnostic {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct NotEvaluated {
     pub control: &'static str,
-    pub resource: ResourceId,
-    pub reason: String,
+    pub resource: Arc<ResourceId>,
+    pub reason: Cow<'static, str>,
     pub location: Option<Location>,
 }
 

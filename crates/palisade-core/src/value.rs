@@ -2,19 +2,43 @@
 
 use std::fmt;
 
-/// Where a node sits in its source text. Lines and columns are 1-based; a zero line means the
-/// node has no source position (it came from a cluster, or was built in memory).
+/// Strings in documents: keys and values are mostly short, and a compact string keeps up to 24
+/// bytes inline instead of allocating, which is most of a large scan's memory.
+pub type Text = compact_str::CompactString;
+
+/// Where a node starts in its source text, and where it ends when that is on the same line.
+/// Lines and columns are 1-based; a zero line means the node has no source position (it came
+/// from a cluster, or was built in memory).
+///
+/// Every node of every document carries one, so it is kept to eight bytes: columns past
+/// 65,535 (only in minified one-line JSON) are clamped, and the end of a node that spans
+/// several lines (a mapping, a block scalar) is not kept.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
     pub line: u32,
-    pub col: u32,
-    pub end_line: u32,
-    pub end_col: u32,
+    pub col: u16,
+    /// The column just past the node, or 0 when the node ends on a later line.
+    pub end_col: u16,
 }
 
 impl Span {
+    /// A span from 1-based start and end positions.
+    pub fn new(line: u32, col: u32, end_line: u32, end_col: u32) -> Self {
+        let clamp = |c: u32| u16::try_from(c).unwrap_or(u16::MAX);
+        Span {
+            line,
+            col: clamp(col),
+            end_col: if end_line == line { clamp(end_col) } else { 0 },
+        }
+    }
+
     pub fn is_known(&self) -> bool {
         self.line > 0
+    }
+
+    /// Whether the node's end is known (it ends on its first line).
+    pub fn ends_on_first_line(&self) -> bool {
+        self.end_col > self.col
     }
 }
 
@@ -28,7 +52,7 @@ pub struct Node {
 /// A mapping entry. Keys are kept as strings, as Kubernetes objects only use string keys.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
-    pub key: String,
+    pub key: Text,
     pub key_span: Span,
     pub value: Node,
 }
@@ -39,7 +63,7 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    Str(Text),
     Seq(Vec<Node>),
     /// Entries keep their source order; lookups are linear because Kubernetes maps are small.
     Map(Vec<Entry>),
@@ -83,14 +107,14 @@ impl Node {
                 Some(i) => Value::Int(i),
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
-            serde_json::Value::String(s) => Value::Str(s.clone()),
+            serde_json::Value::String(s) => Value::Str(s.as_str().into()),
             serde_json::Value::Array(items) => {
                 Value::Seq(items.iter().map(Node::from_json).collect())
             }
             serde_json::Value::Object(map) => Value::Map(
                 map.iter()
                     .map(|(k, v)| Entry {
-                        key: k.clone(),
+                        key: k.as_str().into(),
                         key_span: Span::default(),
                         value: Node::from_json(v),
                     })
@@ -113,7 +137,7 @@ impl Node {
             Value::Map(entries) => serde_json::Value::Object(
                 entries
                     .iter()
-                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .map(|e| (e.key.to_string(), e.value.to_json()))
                     .collect(),
             ),
         }

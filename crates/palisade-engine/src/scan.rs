@@ -1,12 +1,13 @@
 //! Evaluating an inventory: every selected control on every resource, in parallel.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use palisade_controls::{Context, Control, Settings, Verdict};
 use palisade_core::{
     ControlSummary, Diagnostic, ExpiredException, Finding, Inventory, InventoryIndex, Location,
-    NotEvaluated, ObjectPath, PssLevel, Resource, ScanResult, Severity, Span, SuppressedFinding,
-    Violation,
+    NotEvaluated, ObjectPath, PssLevel, Resource, ResourceId, ScanResult, Severity, Span,
+    SuppressedFinding, Violation,
 };
 use rayon::prelude::*;
 
@@ -171,14 +172,15 @@ fn location_of(
         ));
     }
     Some(Location {
-        file: source.path.to_string(),
+        file: source.path.clone(),
         line: start.line,
-        column: start.col,
-        end_line: end.end_line.max(start.line),
-        end_column: if end.end_line >= start.line {
-            end.end_col
+        column: u32::from(start.col),
+        end_line: start.line,
+        // 0 when the end is not on the start line: the location runs to the end of that line.
+        end_column: if end.line == start.line && end.ends_on_first_line() {
+            u32::from(end.end_col)
         } else {
-            start.col
+            0
         },
     })
 }
@@ -242,7 +244,7 @@ fn authored_location(
         None => (1, 1, 0),
     };
     Location {
-        file: authored_source.path.to_string(),
+        file: authored_source.path.clone(),
         line,
         column,
         end_line: line,
@@ -283,11 +285,18 @@ fn evaluate_resource(
                 resource,
                 &ObjectPath::parse("metadata.annotations"),
             ) {
-                d = d.in_file(loc.file).at(loc.line, loc.column);
+                d = d.in_file(&*loc.file).at(loc.line, loc.column);
             }
             tally.diagnostics.push(d);
         }
     }
+    // One shared copy of the identity for all of this resource's findings, made on first need.
+    let mut shared_id: Option<Arc<ResourceId>> = None;
+    let mut id = || {
+        shared_id
+            .get_or_insert_with(|| Arc::new(resource.id.clone()))
+            .clone()
+    };
     for (index, control) in plan.controls.iter().enumerate() {
         let meta = control.meta();
         let summary = &mut tally.summaries[index];
@@ -308,7 +317,7 @@ fn evaluate_resource(
                     .and_then(|s| location_of(inventory, resource, s, s));
                 tally.not_evaluated.push(NotEvaluated {
                     control: meta.id,
-                    resource: resource.id.clone(),
+                    resource: id(),
                     reason: skip.reason,
                     location,
                 });
@@ -336,13 +345,13 @@ fn evaluate_resource(
                 control: meta.id,
                 title: meta.title,
                 severity,
-                resource: resource.id.clone(),
+                resource: id(),
                 location: locate_path(inventory, resource, &violation.path),
                 path: violation.path,
                 message: violation.message,
                 remediation: meta.remediation,
                 aliases: meta.aliases,
-                fix: violation.fix,
+                fix: violation.fix.map(Box::new),
             };
             match &suppression {
                 Some(s) => tally.suppressed.push(SuppressedFinding {
@@ -396,13 +405,15 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
         sources_scanned: inventory.sources.len() - authored_sources(inventory),
     };
     result.diagnostics.extend(tally.diagnostics);
+    // Unstable sorts need no scratch buffer (a stable sort of a large scan's findings copies
+    // half of them), and stay deterministic: findings equal by their sort key are identical.
     result
         .findings
-        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     result
         .suppressed
-        .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
-    result.not_evaluated.sort();
+        .sort_unstable_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+    result.not_evaluated.sort_unstable();
     result.diagnostics.sort();
     result.diagnostics.dedup();
     result
@@ -462,7 +473,7 @@ mod tests {
             .iter()
             .map(|f| {
                 let loc = f.location.as_ref().unwrap();
-                (loc.file.clone(), loc.line)
+                (loc.file.to_string(), loc.line)
             })
             .collect();
         assert_eq!(

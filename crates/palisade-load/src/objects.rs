@@ -59,7 +59,7 @@ pub fn add_object(
     let located = |node: &Node, diag: Diagnostic| {
         let diag = diag.in_file(path);
         if node.span.is_known() {
-            diag.at(node.span.line, node.span.col)
+            diag.at(node.span.line, u32::from(node.span.col))
         } else {
             diag
         }

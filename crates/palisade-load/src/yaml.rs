@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use palisade_core::{Entry, Node, Span, Value};
+use palisade_core::{Entry, Node, Span, Text, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
 
 /// Bounds on what one document may cost to build.
@@ -182,7 +182,7 @@ enum Frame {
     },
     Map {
         entries: Vec<Entry>,
-        pending_key: Option<(String, Span)>,
+        pending_key: Option<(Text, Span)>,
         merges: Vec<Node>,
         span: Span,
         anchor: usize,
@@ -215,16 +215,16 @@ impl Builder {
     }
 
     fn span(&self, span: YamlSpan) -> Span {
-        Span {
-            line: self.line_offset + span.start.line() as u32,
-            col: span.start.col() as u32 + 1,
-            end_line: self.line_offset + span.end.line() as u32,
-            end_col: span.end.col() as u32 + 1,
-        }
+        Span::new(
+            self.line_offset + span.start.line() as u32,
+            span.start.col() as u32 + 1,
+            self.line_offset + span.end.line() as u32,
+            span.end.col() as u32 + 1,
+        )
     }
 
     fn problem(&self, span: Span, message: impl Into<String>) -> Problem {
-        (span.line, span.col, message.into())
+        (span.line, u32::from(span.col), message.into())
     }
 
     fn count(&mut self, n: usize, span: Span) -> Result<(), Problem> {
@@ -250,7 +250,7 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 if self.expecting_key() {
-                    self.set_key(text.into_owned(), span);
+                    self.set_key(Text::from(&*text), span);
                     return Ok(());
                 }
                 self.count(1, span)?;
@@ -261,7 +261,7 @@ impl Builder {
                 let value = if plain && !forced_string {
                     resolve_plain(&text)
                 } else {
-                    Value::Str(text.into_owned())
+                    Value::Str(Text::from(&*text))
                 };
                 let node = Node { value, span };
                 self.remember(anchor, &node, 1);
@@ -305,13 +305,18 @@ impl Builder {
                     .expect("parser balances start and end events");
                 let (node, anchor, nodes_before) = match frame {
                     Frame::Seq {
-                        items,
+                        mut items,
                         span: start,
                         anchor,
                         nodes_before,
                     } => (
                         Node {
-                            value: Value::Seq(items),
+                            value: Value::Seq({
+                                // Growth leaves up to half a list unused; a large scan keeps
+                                // every tree, so give the slack back.
+                                items.shrink_to_fit();
+                                items
+                            }),
                             span: close(start, span),
                         },
                         anchor,
@@ -326,6 +331,7 @@ impl Builder {
                         ..
                     } => {
                         apply_merges(&mut entries, merges);
+                        entries.shrink_to_fit();
                         (
                             Node {
                                 value: Value::Map(entries),
@@ -375,7 +381,7 @@ impl Builder {
         )
     }
 
-    fn set_key(&mut self, key: String, span: Span) {
+    fn set_key(&mut self, key: Text, span: Span) {
         if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
             *pending_key = Some((key, span));
         }
@@ -426,8 +432,11 @@ impl Builder {
 
 fn close(start: Span, end: Span) -> Span {
     Span {
-        end_line: end.end_line.max(start.line),
-        end_col: end.end_col,
+        end_col: if end.line == start.line {
+            end.end_col
+        } else {
+            0
+        },
         ..start
     }
 }
@@ -470,7 +479,7 @@ fn resolve_plain(text: &str) -> Value {
     }
     let first = text.as_bytes()[0];
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return Value::Str(text.to_string());
+        return Value::Str(Text::from(text));
     }
     if let Some(i) = parse_int(text) {
         return Value::Int(i);
@@ -483,7 +492,7 @@ fn resolve_plain(text: &str) -> Value {
             return Value::Float(f);
         }
     }
-    Value::Str(text.to_string())
+    Value::Str(Text::from(text))
 }
 
 fn parse_int(text: &str) -> Option<i64> {

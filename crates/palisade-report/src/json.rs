@@ -50,7 +50,8 @@ struct Summary {
     errors: usize,
 }
 
-pub(crate) fn render(input: &ReportInput<'_>) -> String {
+/// Streams the report, so a large scan never holds the whole text in memory.
+pub(crate) fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     use palisade_core::{DiagnosticLevel, Severity};
     let r = input.result;
     let report = Report {
@@ -83,7 +84,6 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
         diagnostics: &r.diagnostics,
         expired_exceptions: &r.expired_exceptions,
     };
-    let mut out = serde_json::to_string_pretty(&report).expect("report serialises");
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    out.write_all(b"\n")
 }

@@ -1,8 +1,10 @@
 //! Results → reports. Every format renders the same [`ScanResult`]; none adds or drops
 //! findings, and all are deterministic (the same result gives byte-identical output).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use palisade_core::{ControlMeta, ScanResult, Source};
 
@@ -26,15 +28,63 @@ pub struct ReportInput<'a> {
     pub controls: &'a [&'static ControlMeta],
     /// The Palisade version, recorded in reports.
     pub tool_version: &'a str,
+    /// Sources by path and their line starts, so a report with many findings finds each
+    /// snippet in constant time.
+    index: SourceIndex<'a>,
 }
 
-impl ReportInput<'_> {
-    /// The text of a source file by the path findings use.
-    pub fn source_text(&self, file: &str) -> Option<&str> {
-        self.sources
+struct SourceIndex<'a> {
+    by_path: HashMap<&'a str, usize>,
+    line_starts: Vec<OnceLock<Vec<usize>>>,
+}
+
+impl<'a> ReportInput<'a> {
+    pub fn new(
+        result: &'a ScanResult,
+        sources: &'a [Source],
+        controls: &'a [&'static ControlMeta],
+        tool_version: &'a str,
+    ) -> Self {
+        let by_path = sources
             .iter()
-            .find(|s| &*s.path == file)
-            .map(|s| &*s.text)
+            .enumerate()
+            .map(|(i, s)| (&*s.path, i))
+            .collect();
+        ReportInput {
+            result,
+            sources,
+            controls,
+            tool_version,
+            index: SourceIndex {
+                by_path,
+                line_starts: sources.iter().map(|_| OnceLock::new()).collect(),
+            },
+        }
+    }
+
+    /// The source a finding's location names.
+    pub fn source(&self, file: &str) -> Option<&'a Source> {
+        self.index.by_path.get(file).map(|&i| &self.sources[i])
+    }
+
+    /// The text of a source file by the path findings use.
+    pub fn source_text(&self, file: &str) -> Option<&'a str> {
+        self.source(file).map(|s| &*s.text)
+    }
+
+    /// Line `line` (1-based) of a source file, without its line break.
+    pub fn source_line(&self, file: &str, line: u32) -> Option<&'a str> {
+        let i = *self.index.by_path.get(file)?;
+        let text: &'a str = &self.sources[i].text;
+        let starts = self.index.line_starts[i].get_or_init(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+                .collect()
+        });
+        let start = *starts.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
+        let rest = text.get(start..)?;
+        let end = rest.find('\n').unwrap_or(rest.len());
+        Some(rest[..end].strip_suffix('\r').unwrap_or(&rest[..end]))
     }
 
     pub fn control(&self, id: &str) -> Option<&'static ControlMeta> {
@@ -68,6 +118,11 @@ impl Format {
             Format::Junit => "junit",
             Format::Markdown => "markdown",
         }
+    }
+
+    /// Whether the format quotes lines of the scanned files (snippets), and so needs their text.
+    pub fn quotes_source(self) -> bool {
+        matches!(self, Format::Text | Format::Sarif)
     }
 
     /// File name used with `--output-dir`.
@@ -110,13 +165,25 @@ pub struct TextOptions {
     pub color: bool,
 }
 
-/// Renders `input` in `format`.
-pub fn render(format: Format, input: &ReportInput<'_>, text: TextOptions) -> String {
+/// Writes `input` in `format` to `out`. JSON and SARIF are streamed.
+pub fn write(
+    format: Format,
+    input: &ReportInput<'_>,
+    text: TextOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     match format {
-        Format::Text => text::render(input, text),
-        Format::Json => json::render(input),
-        Format::Sarif => sarif::render(input),
-        Format::Junit => junit::render(input),
-        Format::Markdown => markdown::render(input),
+        Format::Text => out.write_all(text::render(input, text).as_bytes()),
+        Format::Json => json::write(input, out),
+        Format::Sarif => sarif::write(input, out),
+        Format::Junit => out.write_all(junit::render(input).as_bytes()),
+        Format::Markdown => out.write_all(markdown::render(input).as_bytes()),
     }
+}
+
+/// Renders `input` in `format` into a string.
+pub fn render(format: Format, input: &ReportInput<'_>, text: TextOptions) -> String {
+    let mut out = Vec::new();
+    write(format, input, text, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("reports are UTF-8")
 }

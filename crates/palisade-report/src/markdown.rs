@@ -419,7 +419,7 @@ mod tests {
         let findings: Vec<Finding> = (0..53)
             .map(|i| {
                 let mut f = base.clone();
-                f.resource.name = format!("web-{i:02}");
+                std::sync::Arc::make_mut(&mut f.resource).name = format!("web-{i:02}");
                 f
             })
             .collect();
@@ -439,7 +439,7 @@ mod tests {
         let findings: Vec<Finding> = (0..200)
             .map(|i| {
                 let mut f = base.clone();
-                f.resource.name = format!("web-{i:03}");
+                std::sync::Arc::make_mut(&mut f.resource).name = format!("web-{i:03}");
                 f.message = format!("{i} {}", "long message ".repeat(100));
                 f
             })

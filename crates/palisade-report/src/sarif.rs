@@ -35,11 +35,18 @@ const SRCROOT: &str = "%SRCROOT%";
 /// Region snippets longer than this many lines are left out.
 const MAX_SNIPPET_LINES: u32 = 10;
 
+#[cfg(test)]
 pub(crate) fn render(input: &ReportInput<'_>) -> String {
+    let mut out = Vec::new();
+    write(input, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("SARIF is UTF-8")
+}
+
+/// Streams the log, so a large scan never holds the whole text in memory.
+pub(crate) fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let log = build(input);
-    let mut out = serde_json::to_string_pretty(&log).expect("SARIF log serialises");
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
 }
 
 /// A rule as the run lists it: a control that ran, or one only known from its findings (a
@@ -286,7 +293,7 @@ enum SourceKind<'s> {
 }
 
 fn source_kind<'s>(input: &ReportInput<'s>, file: &str) -> SourceKind<'s> {
-    match input.sources.iter().find(|s| &*s.path == file) {
+    match input.source(file) {
         Some(source) => match source.rendered_by {
             Some(tool) => SourceKind::Rendered(tool),
             None => SourceKind::File(Some(&source.text)),
@@ -1250,42 +1257,47 @@ mod tests {
         let mut f = privileged_finding();
         f.path = path.clone();
         f.location = Some(loc("a.yaml", 2, 17, 2, 20));
-        f.fix = Some(Fix::set(
+        f.fix = Some(Box::new(Fix::set(
             "run as 1000",
             FixSafety::Unsafe,
             path.clone(),
             1000.into(),
-        ));
+        )));
         assert_eq!(fix_region(&f, text), Some((2, 17, 20, "1000".into())));
-        f.fix = Some(Fix::set(
+        f.fix = Some(Box::new(Fix::set(
             "profile",
             FixSafety::Safe,
             path.clone(),
             "RuntimeDefault".into(),
-        ));
+        )));
         assert_eq!(
             fix_region(&f, text),
             Some((2, 17, 20, "RuntimeDefault".into()))
         );
-        f.fix = Some(Fix::set("no", FixSafety::Safe, path.clone(), "no".into()));
+        f.fix = Some(Box::new(Fix::set(
+            "no",
+            FixSafety::Safe,
+            path.clone(),
+            "no".into(),
+        )));
         assert_eq!(fix_region(&f, text), Some((2, 17, 20, "\"no\"".into())));
-        f.fix = Some(Fix::set(
+        f.fix = Some(Box::new(Fix::set(
             "digits",
             FixSafety::Safe,
             path.clone(),
             "1000".into(),
-        ));
+        )));
         assert_eq!(fix_region(&f, text), Some((2, 17, 20, "\"1000\"".into())));
 
         // JSON sources keep JSON syntax.
         let json_text = "{\n  \"spec\": {\"runAsUser\": 0, \"x\": 1}\n}\n";
         f.location = Some(loc("pod.json", 2, 25, 2, 26));
-        f.fix = Some(Fix::set(
+        f.fix = Some(Box::new(Fix::set(
             "name",
             FixSafety::Safe,
             path.clone(),
             "app".into(),
-        ));
+        )));
         assert_eq!(
             fix_region(&f, json_text),
             Some((2, 25, 26, "\"app\"".into()))
@@ -1309,7 +1321,12 @@ mod tests {
         // A missing field, located at its parent.
         f = base.clone();
         f.path = ObjectPath::parse("spec.template.spec.containers[0].securityContext.runAsNonRoot");
-        f.fix = Some(Fix::set("x", FixSafety::Safe, f.path.clone(), true.into()));
+        f.fix = Some(Box::new(Fix::set(
+            "x",
+            FixSafety::Safe,
+            f.path.clone(),
+            true.into(),
+        )));
         f.location = Some(loc("deploy/web.yaml", 13, 13, 15, 1));
         assert_eq!(fix_region(&f, text), None);
         // Several operations.
@@ -1320,21 +1337,21 @@ mod tests {
         assert_eq!(fix_region(&f, text), None);
         // A structured value.
         f = base.clone();
-        f.fix = Some(Fix::set(
+        f.fix = Some(Box::new(Fix::set(
             "x",
             FixSafety::Safe,
             f.path.clone(),
             json!({"a": 1}),
-        ));
+        )));
         assert_eq!(fix_region(&f, text), None);
         // A fix aimed at another field than the finding's.
         f = base.clone();
-        f.fix = Some(Fix::set(
+        f.fix = Some(Box::new(Fix::set(
             "x",
             FixSafety::Safe,
             ObjectPath::parse("spec.replicas"),
             1.into(),
-        ));
+        )));
         assert_eq!(fix_region(&f, text), None);
         // A Go template.
         let templated = text.replace(
@@ -1352,13 +1369,23 @@ mod tests {
         let flow = "spec: {privileged: true}\n";
         f = base.clone();
         f.path = ObjectPath::parse("spec.privileged");
-        f.fix = Some(Fix::set("x", FixSafety::Safe, f.path.clone(), false.into()));
+        f.fix = Some(Box::new(Fix::set(
+            "x",
+            FixSafety::Safe,
+            f.path.clone(),
+            false.into(),
+        )));
         f.location = Some(loc("f.yaml", 1, 20, 1, 24));
         assert_eq!(fix_region(&f, flow), None);
         f.location = Some(loc("f.yaml", 2, 5, 3, 1));
         assert_eq!(fix_region(&f, "spec:\n  privileged: |\n    true\n"), None);
         f.path = ObjectPath::parse("spec.args[0]");
-        f.fix = Some(Fix::set("x", FixSafety::Safe, f.path.clone(), "a".into()));
+        f.fix = Some(Box::new(Fix::set(
+            "x",
+            FixSafety::Safe,
+            f.path.clone(),
+            "a".into(),
+        )));
         f.location = Some(loc("f.yaml", 2, 7, 2, 8));
         assert_eq!(fix_region(&f, "spec:\n  - b\n"), None);
     }
@@ -1379,10 +1406,10 @@ mod tests {
             ObjectPath::parse("spec.template.spec.containers[1].securityContext.privileged");
         assert_ne!(fingerprint(&f), fingerprint(&other_path));
         let mut other_ns = f.clone();
-        other_ns.resource.namespace = Some("dev".into());
+        std::sync::Arc::make_mut(&mut other_ns.resource).namespace = Some("dev".into());
         assert_ne!(fingerprint(&f), fingerprint(&other_ns));
         let mut other_version = f.clone();
-        other_version.resource.api_version = "apps/v1beta2".into();
+        std::sync::Arc::make_mut(&mut other_version.resource).api_version = "apps/v1beta2".into();
         assert_eq!(
             fingerprint(&f),
             fingerprint(&other_version),

@@ -164,7 +164,7 @@ pub(crate) fn finding(
         control: meta.id,
         title: meta.title,
         severity: meta.severity,
-        resource,
+        resource: resource.into(),
         path: ObjectPath::parse(path),
         location,
         message: message.into(),
@@ -202,12 +202,12 @@ pub(crate) fn privileged_finding() -> Finding {
         Some(loc("deploy/web.yaml", 13, 25, 13, 29)),
         "container `app` sets privileged: true",
     );
-    f.fix = Some(Fix::set(
+    f.fix = Some(Box::new(Fix::set(
         "set privileged to false",
         FixSafety::Safe,
         ObjectPath::parse(PRIVILEGED_PATH),
         false.into(),
-    ));
+    )));
     f
 }
 
@@ -223,12 +223,12 @@ pub(crate) fn result() -> ScanResult {
         Some(loc("chart (helm template)", 12, 21, 12, 25)),
         "container `helper` sets privileged: true",
     );
-    rendered.fix = Some(Fix::set(
+    rendered.fix = Some(Box::new(Fix::set(
         "set privileged to false",
         FixSafety::Safe,
         ObjectPath::parse("spec.containers[0].securityContext.privileged"),
         false.into(),
-    ));
+    )));
     let image = finding(
         &IMG_001,
         web.clone(),
@@ -250,12 +250,12 @@ pub(crate) fn result() -> ScanResult {
         None,
         "container `api` has no memory limit\n(read from the cluster)",
     );
-    cluster.fix = Some(Fix::set(
+    cluster.fix = Some(Box::new(Fix::set(
         "set a memory limit",
         FixSafety::Unsafe,
         ObjectPath::parse("spec.containers[0].resources.limits.memory"),
         "512Mi".into(),
-    ));
+    )));
 
     let mut findings = vec![privileged_finding(), rendered, image, memory, cluster];
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -294,7 +294,7 @@ pub(crate) fn result() -> ScanResult {
         suppressed,
         not_evaluated: vec![NotEvaluated {
             control: "NET-001",
-            resource: resource("v1", "Namespace", None, "shop"),
+            resource: resource("v1", "Namespace", None, "shop").into(),
             reason: "listing NetworkPolicies is forbidden".into(),
             location: None,
         }],
@@ -348,10 +348,5 @@ pub(crate) fn result() -> ScanResult {
 }
 
 pub(crate) fn input<'a>(result: &'a ScanResult, sources: &'a [Source]) -> ReportInput<'a> {
-    ReportInput {
-        result,
-        sources,
-        controls: &CONTROLS,
-        tool_version: "0.1.0",
-    }
+    ReportInput::new(result, sources, &CONTROLS, "0.1.0")
 }

@@ -7,7 +7,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use palisade_core::{DiagnosticLevel, Finding, Severity};
 
-use crate::snippet::{highlight, line_text};
+use crate::snippet::highlight;
 use crate::{ReportInput, TextOptions};
 
 fn paint(color: bool, code: &str, text: &str) -> String {
@@ -53,8 +53,7 @@ fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Rendere
         .as_ref()
         .filter(|_| quotable)
         .and_then(|loc| {
-            let text = input.source_text(&loc.file)?;
-            let line = line_text(text, loc.line)?;
+            let line = input.source_line(&loc.file, loc.line)?;
             Some((loc, line))
         });
     let header = level(finding.severity)
@@ -67,7 +66,7 @@ fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Rendere
                 header.element(
                     Snippet::source(line)
                         .line_start(loc.line as usize)
-                        .path(loc.file.as_str())
+                        .path(&*loc.file)
                         .annotation(AnnotationKind::Primary.span(range)),
                 ),
             );

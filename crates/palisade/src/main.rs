@@ -10,6 +10,12 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
+/// glibc's allocator fragments badly under the millions of small, long-lived allocations of a
+/// large inventory (a 100,000-object scan spent a third of its time in malloc); mimalloc keeps
+/// that flat.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit status when the scan could not run (bad flags, bad config, no readable input).
 const EXIT_ERROR: u8 = 2;
 

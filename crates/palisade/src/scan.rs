@@ -1,7 +1,7 @@
 //! `palisade scan`: load → evaluate → report.
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -90,7 +90,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         },
         ..LoadOptions::default()
     };
-    let loaded = palisade_load::load_paths(&args.paths, &load_options);
+    let mut loaded = palisade_load::load_paths(&args.paths, &load_options);
+    if !formats.iter().any(|f| f.quotes_source()) {
+        // A large scan's file texts are worth hundreds of megabytes; keep them only if shown.
+        loaded.inventory.release_plain_texts();
+    }
     let all_inputs_failed = loaded.inputs_read == 0 && loaded.inputs_failed > 0;
     bar.set_message(format!(
         "evaluating {} resources against {} controls",
@@ -101,12 +105,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     bar.finish_and_clear();
 
     let metas: Vec<&'static ControlMeta> = plan.controls.iter().map(|c| c.meta()).collect();
-    let input = ReportInput {
-        result: &result,
-        sources: &loaded.inventory.sources,
-        controls: &metas,
-        tool_version: env!("CARGO_PKG_VERSION"),
-    };
+    let input = ReportInput::new(
+        &result,
+        &loaded.inventory.sources,
+        &metas,
+        env!("CARGO_PKG_VERSION"),
+    );
     write_reports(&args, &formats, &input)?;
 
     if all_inputs_failed {
@@ -141,18 +145,38 @@ fn write_reports(
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         for format in formats {
             let path: PathBuf = dir.join(format.file_name());
-            let text = palisade_report::render(*format, input, TextOptions { color: false });
-            std::fs::write(&path, text)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            write_file(&path, *format, input, TextOptions { color: false })?;
         }
         return Ok(());
     }
     let format = formats.first().copied().unwrap_or(Format::Text);
-    let text = palisade_report::render(format, input, TextOptions { color });
     match &args.output {
-        Some(path) => {
-            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        Some(path) => write_file(path, format, input, TextOptions { color }),
+        None => {
+            let mut stdout = BufWriter::new(std::io::stdout().lock());
+            let written = palisade_report::write(format, input, TextOptions { color }, &mut stdout)
+                .and_then(|()| stdout.flush());
+            match written {
+                // `palisade scan … | head` closing the pipe is not an error.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write output: {e}"))
+                }
+                _ => Ok(()),
+            }
         }
-        None => crate::emit(&text),
     }
+}
+
+fn write_file(
+    path: &Path,
+    format: Format,
+    input: &ReportInput<'_>,
+    options: TextOptions,
+) -> Result<(), String> {
+    let file =
+        std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut out = BufWriter::new(file);
+    palisade_report::write(format, input, options, &mut out)
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

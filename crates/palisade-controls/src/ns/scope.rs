@@ -1,7 +1,4 @@
-//! Whether a kind lives in a namespace, and whether two objects share one.
-//!
-//! Used by NS-001 and by every check that relates objects of one namespace to each other
-//! (a `LimitRange` to a workload, an autoscaler to its target).
+//! Whether a kind lives in a namespace (used by NS-001).
 
 use palisade_core::{Node, Resource};
 
@@ -191,10 +188,4 @@ fn scope_from_definitions(cx: &Context<'_>, group: &str, kind: &str) -> Option<S
                 _ => Some(Scope::Namespaced),
             }
         })
-}
-
-/// Whether two objects end up in the same namespace. Two objects without a namespace both land
-/// in whatever namespace `kubectl` targets, so they count as sharing it.
-pub(crate) fn same_namespace(a: &Resource, b: &Resource) -> bool {
-    a.id.namespace == b.id.namespace
 }

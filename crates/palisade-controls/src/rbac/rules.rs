@@ -380,7 +380,7 @@ impl<'a> PolicyRule<'a> {
             .collect::<Vec<_>>()
             .join(", ");
         Some(Fix {
-            description: format!("remove {names} from rules[{}].{field}", self.index),
+            description: format!("remove {names} from rules[{}].{field}", self.index).into(),
             safety: FixSafety::Unsafe,
             ops,
         })

@@ -11,7 +11,6 @@
 use palisade_core::{Node, Resource, TypeError, Value, Violation};
 
 use crate::control::{Context, Skip, Verdict};
-use crate::ns::scope::same_namespace;
 use crate::workload::{ContainerKind, pod_spec};
 
 /// A request or a limit.
@@ -107,8 +106,8 @@ fn defaulting_limit_range<'a>(
         Bound::Limit => &["default", "max"],
         Bound::Request => &["defaultRequest", "default", "max", "min"],
     };
-    cx.of_kind("", "LimitRange")
-        .find(|lr| same_namespace(lr, resource) && limit_range_provides(lr, fields, compute.key))
+    cx.of_kind_beside("", "LimitRange", resource)
+        .find(|lr| limit_range_provides(lr, fields, compute.key))
         .map(|lr| lr.id.name.as_str())
 }
 

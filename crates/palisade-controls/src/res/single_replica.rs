@@ -3,7 +3,6 @@ use palisade_core::{
 };
 
 use crate::control::{Check, Context, Skip, Verdict};
-use crate::ns::scope::same_namespace;
 use crate::refs::*;
 
 /// The replicated kinds this control judges, as (API group, kind). Every API version counts.
@@ -79,11 +78,11 @@ declare_control! {
 /// Whether an autoscaler in the scan scales this workload.
 fn autoscaled(cx: &Context<'_>, resource: &Resource) -> bool {
     let hpas = cx
-        .of_kind("autoscaling", "HorizontalPodAutoscaler")
+        .of_kind_beside("autoscaling", "HorizontalPodAutoscaler", resource)
         .map(|s| (s, None));
     // KEDA's scaleTargetRef.kind defaults to Deployment.
     let keda = cx
-        .of_kind("keda.sh", "ScaledObject")
+        .of_kind_beside("keda.sh", "ScaledObject", resource)
         .map(|s| (s, Some("Deployment")));
     hpas.chain(keda).any(|(scaler, default_kind)| {
         let Some(target) = scaler.root.at(&["spec", "scaleTargetRef"]) else {
@@ -91,9 +90,7 @@ fn autoscaled(cx: &Context<'_>, resource: &Resource) -> bool {
         };
         let kind = target.get("kind").and_then(Node::as_str).or(default_kind);
         let name = target.get("name").and_then(Node::as_str);
-        same_namespace(scaler, resource)
-            && kind == Some(resource.kind())
-            && name == Some(resource.id.name.as_str())
+        kind == Some(resource.kind()) && name == Some(resource.id.name.as_str())
     })
 }
 

@@ -146,7 +146,7 @@ impl Check for NetRawCapability {
                         (false, true) => "stop adding NET_RAW and drop it",
                         (false, false) => "stop adding NET_RAW",
                     }
-                    .to_string(),
+                    .into(),
                     safety: FixSafety::Unsafe,
                     ops,
                 }),

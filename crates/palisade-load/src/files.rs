@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use palisade_core::{Diagnostic, Inventory, SourceId};
+use rayon::prelude::*;
 
 use crate::objects::load_source;
 use crate::render::{self, HelmOptions, RenderError};
@@ -46,20 +47,56 @@ impl Loaded {
     }
 }
 
+/// One unit of loading work, found by walking the paths.
+enum Input {
+    Stdin,
+    File(PathBuf),
+    Chart(PathBuf),
+    Kustomization(PathBuf),
+    /// A path that cannot be loaded, and why.
+    Unreadable(PathBuf, String),
+}
+
 /// Loads every path: files, directories (recursively), `-` for stdin, Helm chart directories
-/// and Kustomize directories.
+/// and Kustomize directories. Inputs are parsed in parallel; the result is in input order.
 pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> Loaded {
-    let mut loaded = Loaded::default();
+    let mut inputs = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
-            load_stdin(&mut loaded, options);
+            inputs.push(Input::Stdin);
         } else if path.is_dir() {
-            load_dir(path, &mut loaded, options);
+            walk_dir(path, &mut inputs);
         } else if path.exists() {
-            load_file(path, &mut loaded, options);
+            inputs.push(Input::File(path.clone()));
         } else {
-            loaded.fail(Diagnostic::error("no such file or directory").in_file(display(path)));
+            inputs.push(Input::Unreadable(
+                path.clone(),
+                "no such file or directory".into(),
+            ));
         }
+    }
+    let parts: Vec<Loaded> = inputs
+        .par_iter()
+        .map(|input| {
+            let mut part = Loaded::default();
+            match input {
+                Input::Stdin => load_stdin(&mut part, options),
+                Input::File(path) => load_file(path, &mut part, options),
+                Input::Chart(dir) => load_chart(dir, &mut part, options),
+                Input::Kustomization(dir) => load_kustomization(dir, &mut part, options),
+                Input::Unreadable(path, why) => {
+                    part.fail(Diagnostic::error(why.clone()).in_file(display(path)));
+                }
+            }
+            part
+        })
+        .collect();
+    let mut loaded = Loaded::default();
+    for part in parts {
+        loaded.inventory.extend(part.inventory);
+        loaded.diagnostics.extend(part.diagnostics);
+        loaded.inputs_read += part.inputs_read;
+        loaded.inputs_failed += part.inputs_failed;
     }
     loaded
 }
@@ -139,12 +176,20 @@ fn human_size(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
-fn load_dir(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
-    if render::is_helm_chart(dir) {
-        return load_chart(dir, loaded, options);
-    }
-    if render::kustomization_file(dir).is_some() {
-        return load_kustomization(dir, loaded, options);
+/// The inputs under a directory, in path order. Charts and Kustomize directories are rendered
+/// as a whole; their files (templates, patches) are not manifests on their own.
+fn walk_dir(dir: &Path, inputs: &mut Vec<Input>) {
+    let rendered_kind = |path: &Path| {
+        if render::is_helm_chart(path) {
+            Some(Input::Chart(path.to_path_buf()))
+        } else if render::kustomization_file(path).is_some() {
+            Some(Input::Kustomization(path.to_path_buf()))
+        } else {
+            None
+        }
+    };
+    if let Some(input) = rendered_kind(dir) {
+        return inputs.push(input);
     }
     let mut walker = ignore::WalkBuilder::new(dir);
     walker
@@ -156,16 +201,12 @@ fn load_dir(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
         .parents(false)
         .add_custom_ignore_filename(".palisadeignore")
         .sort_by_file_path(|a, b| a.cmp(b));
-    // Charts and Kustomize directories inside the tree are rendered as a whole; their files
-    // (templates, patches) are not manifests on their own.
     let mut rendered_roots: Vec<PathBuf> = Vec::new();
     for entry in walker.build() {
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
-                loaded
-                    .diagnostics
-                    .push(Diagnostic::error(e.to_string()).in_file(display(dir)));
+                inputs.push(Input::Unreadable(dir.to_path_buf(), e.to_string()));
                 continue;
             }
         };
@@ -174,20 +215,16 @@ fn load_dir(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
             continue;
         }
         if entry.file_type().is_some_and(|t| t.is_dir()) {
-            if path != dir
-                && (render::is_helm_chart(path) || render::kustomization_file(path).is_some())
-            {
-                rendered_roots.push(path.to_path_buf());
-                if render::is_helm_chart(path) {
-                    load_chart(path, loaded, options);
-                } else {
-                    load_kustomization(path, loaded, options);
+            if path != dir {
+                if let Some(input) = rendered_kind(path) {
+                    rendered_roots.push(path.to_path_buf());
+                    inputs.push(input);
                 }
             }
             continue;
         }
         if is_manifest(path) {
-            load_file(path, loaded, options);
+            inputs.push(Input::File(path.to_path_buf()));
         }
     }
 }

@@ -112,7 +112,10 @@ impl Plan {
 /// Per-thread accumulator, merged at the end.
 #[derive(Default)]
 struct Tally {
-    findings: Vec<Finding>,
+    /// One exactly sized list per resource with findings. Merging lists of lists moves only
+    /// their headers; one flat list would be regrown and copied at every merge, and at the
+    /// last merge of a large scan hold three times the findings' size at once.
+    findings: Vec<Vec<Finding>>,
     suppressed: Vec<SuppressedFinding>,
     not_evaluated: Vec<NotEvaluated>,
     diagnostics: Vec<Diagnostic>,
@@ -290,6 +293,7 @@ fn evaluate_resource(
             tally.diagnostics.push(d);
         }
     }
+    let mut findings = Vec::new();
     // One shared copy of the identity for all of this resource's findings, made on first need.
     let mut shared_id: Option<Arc<ResourceId>> = None;
     let mut id = || {
@@ -358,9 +362,13 @@ fn evaluate_resource(
                     finding,
                     suppression: s.clone(),
                 }),
-                None => tally.findings.push(finding),
+                None => findings.push(finding),
             }
         }
+    }
+    if !findings.is_empty() {
+        findings.shrink_to_fit();
+        tally.findings.push(findings);
     }
 }
 
@@ -385,8 +393,12 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
         )
         .reduce(|| Tally::new(plan), Tally::merge);
 
+    let mut findings = Vec::with_capacity(tally.findings.iter().map(Vec::len).sum());
+    for per_resource in tally.findings {
+        findings.extend(per_resource);
+    }
     let mut result = ScanResult {
-        findings: tally.findings,
+        findings,
         suppressed: tally.suppressed,
         not_evaluated: tally.not_evaluated,
         controls: tally.summaries,

@@ -1,8 +1,11 @@
 //! Helpers the hardening checks share: capability names and hostPath volumes.
 
-use palisade_core::{Node, ObjectPath, TypeError};
+use std::fmt::Display;
 
-use crate::workload::{Container, PodSpec};
+use palisade_core::{Node, ObjectPath, Resource, TypeError, Violation};
+
+use crate::control::{Context, Skip, Verdict};
+use crate::workload::{Container, PodSpec, pod_spec};
 
 /// Whether `name`, as written in a manifest, names capability `cap` (written bare and in upper
 /// case, e.g. `NET_RAW`). Container runtimes accept any case and an optional `CAP_` prefix.
@@ -69,6 +72,33 @@ pub(super) fn host_path_volumes<'a>(
         });
     }
     Ok(out)
+}
+
+/// The check of the controls that judge hostPath volumes by their path: one violation for each
+/// hostPath volume that `judge` flags, saying why.
+pub(super) fn judge_host_paths<Why: Display>(
+    cx: &Context<'_>,
+    resource: &Resource,
+    judge: impl Fn(&[&str]) -> Option<Why>,
+) -> Result<Verdict, Skip> {
+    let Some(pod) = pod_spec(cx, resource)? else {
+        return Ok(Verdict::NotApplicable);
+    };
+    let mut violations = Vec::new();
+    for volume in host_path_volumes(&pod)? {
+        let components = path_components(volume.host_path);
+        if let Some(why) = judge(&components) {
+            violations.push(Violation::new(
+                volume.path,
+                format!(
+                    "volume `{}` mounts host path {}, {why}",
+                    volume.name,
+                    display_path(&components)
+                ),
+            ));
+        }
+    }
+    Ok(Verdict::Checked(violations))
 }
 
 fn volume_name(volume: &Node) -> Result<&str, TypeError> {

@@ -1,9 +1,8 @@
-use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
+use palisade_core::{Family, FixAvailability, Resource, Severity};
 
-use super::common::{display_path, host_path_volumes, path_components};
+use super::common::{display_path, judge_host_paths};
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
-use crate::workload::pod_spec;
 
 /// A sensitive place on the node.
 struct Sensitive {
@@ -176,29 +175,13 @@ declare_control! {
 
 impl Check for SensitiveHostPath {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
-        let Some(pod) = pod_spec(cx, resource)? else {
-            return Ok(Verdict::NotApplicable);
-        };
-        let mut violations = Vec::new();
-        for volume in host_path_volumes(&pod)? {
-            let components = path_components(volume.host_path);
-            if let Some(why) = classify(&components) {
-                violations.push(Violation::new(
-                    volume.path,
-                    format!(
-                        "volume `{}` mounts host path {}, {why}",
-                        volume.name,
-                        display_path(&components)
-                    ),
-                ));
-            }
-        }
-        Ok(Verdict::Checked(violations))
+        judge_host_paths(cx, resource, classify)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::common::path_components;
     use super::*;
 
     fn flagged(path: &str) -> bool {

@@ -75,9 +75,15 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> Loaded {
             ));
         }
     }
-    let parts: Vec<Loaded> = inputs
-        .par_iter()
-        .map(|input| {
+    // Renders wait on a child process (`helm`, `kubectl`): start them first so they overlap
+    // with parsing the plain files instead of trailing it. Results keep the input order.
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    order.sort_by_key(|&i| !matches!(inputs[i], Input::Chart(_) | Input::Kustomization(_)));
+    let mut parts: Vec<(usize, Loaded)> = order
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|i| {
+            let input = &inputs[i];
             let mut part = Loaded::default();
             match input {
                 Input::Stdin => load_stdin(&mut part, options),
@@ -88,11 +94,12 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> Loaded {
                     part.fail(Diagnostic::error(why.clone()).in_file(display(path)));
                 }
             }
-            part
+            (i, part)
         })
         .collect();
+    parts.sort_unstable_by_key(|(i, _)| *i);
     let mut loaded = Loaded::default();
-    for part in parts {
+    for (_, part) in parts {
         loaded.inventory.extend(part.inventory);
         loaded.diagnostics.extend(part.diagnostics);
         loaded.inputs_read += part.inputs_read;

@@ -150,7 +150,9 @@ impl Config {
             version.parse::<KubeVersion>()?;
         }
         if let Some(level) = &self.fail_on {
-            level.parse::<Severity>()?;
+            if !level.eq_ignore_ascii_case("none") {
+                level.parse::<Severity>()?;
+            }
         }
         for exception in &self.exceptions {
             if exception.reason.trim().is_empty() {

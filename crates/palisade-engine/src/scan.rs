@@ -55,17 +55,22 @@ fn resolve_all(selectors: &[String]) -> Result<Vec<&'static str>, String> {
 
 impl Plan {
     pub fn new(config: &Config, options: &PlanOptions) -> Result<Plan, String> {
-        let mut controls: Vec<&'static dyn Control> = match options.pss_level {
-            Some(level) => palisade_controls::pss_controls(level),
-            None => palisade_controls::all().to_vec(),
+        // A PSS level means exactly Pod Security Admission's checks, so the config file's
+        // enable/disable lists do not apply to it; the command line's --only/--skip still do.
+        let (mut controls, config_lists): (Vec<&'static dyn Control>, _) = match options.pss_level {
+            Some(level) => (palisade_controls::pss_controls(level), None),
+            None => (palisade_controls::all().to_vec(), Some(&config.controls)),
         };
-        let mut enabled: Vec<String> = config.controls.enable.clone().unwrap_or_default();
-        enabled.extend(options.only.iter().cloned());
-        if !enabled.is_empty() {
-            let ids = resolve_all(&enabled)?;
+        // Each enable list narrows what came before: --only within the config's `enable`.
+        let enable_lists = [
+            config_lists.and_then(|c| c.enable.as_deref()),
+            (!options.only.is_empty()).then_some(options.only.as_slice()),
+        ];
+        for list in enable_lists.into_iter().flatten() {
+            let ids = resolve_all(list)?;
             controls.retain(|c| ids.contains(&c.meta().id));
         }
-        let mut disabled = config.controls.disable.clone();
+        let mut disabled = config_lists.map(|c| c.disable.clone()).unwrap_or_default();
         disabled.extend(options.skip.iter().cloned());
         let disabled = resolve_all(&disabled)?;
         controls.retain(|c| !disabled.contains(&c.meta().id));

@@ -43,6 +43,32 @@ fn split_list(value: &str) -> Vec<String> {
         .collect()
 }
 
+/// `"POD-001, RBAC-003 legacy job"` → the IDs and the reason. Leading words are IDs while they
+/// name controls (or end in a comma, so a mistyped ID is still reported as unknown).
+fn split_ids_and_reason(value: &str) -> (Vec<String>, &str) {
+    let mut ids = Vec::new();
+    let mut rest = value.trim();
+    while let Some(word) = rest.split_whitespace().next() {
+        let listed = word.ends_with(',');
+        let names: Vec<String> = split_list(word);
+        let all_known = names.iter().all(|n| resolve_selector(n).is_ok());
+        if names.is_empty() || !(listed || all_known) {
+            break;
+        }
+        ids.extend(names);
+        rest = rest[word.len()..].trim_start();
+    }
+    if ids.is_empty() {
+        // Nothing recognisable: keep the first word as the (unknown) ID, so it is reported.
+        let (first, reason) = value
+            .trim()
+            .split_once(char::is_whitespace)
+            .unwrap_or((value.trim(), ""));
+        return (split_list(first), reason);
+    }
+    (ids, rest)
+}
+
 fn is_true(value: &str) -> bool {
     value.trim().eq_ignore_ascii_case("true")
 }
@@ -58,10 +84,13 @@ impl InlineIgnores {
             if key == "kubescape.io/skip-reason" {
                 kubescape_reason = Some(value.to_string());
             } else if key == "kubescape.io/skip-expiry" {
-                kubescape_expired = value
+                // RFC 3339 as Kubescape writes it, or a plain date; an expiry that cannot be
+                // read is treated as passed rather than as "never".
+                let expiry = value
                     .parse::<jiff::Timestamp>()
-                    .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date() < today)
-                    .unwrap_or(false);
+                    .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
+                    .or_else(|_| value.trim().parse::<jiff::civil::Date>());
+                kubescape_expired = expiry.map_or(true, |date| date < today);
             }
         }
         for (key, value) in resource.annotations() {
@@ -71,11 +100,8 @@ impl InlineIgnores {
                 scope,
             };
             if key == IGNORE_ANNOTATION {
-                let (ids, reason) = value
-                    .trim()
-                    .split_once(char::is_whitespace)
-                    .unwrap_or((value.trim(), ""));
-                entries.push(entry(reason, IgnoreScope::Selectors(split_list(ids))));
+                let (ids, reason) = split_ids_and_reason(value);
+                entries.push(entry(reason, IgnoreScope::Selectors(ids)));
             } else if key == "kubescape.io/skip-controls" && !kubescape_expired {
                 let reason = kubescape_reason.as_deref().unwrap_or("");
                 entries.push(entry(
@@ -248,5 +274,32 @@ impl Exception {
             reason: self.reason.clone(),
             expires: self.expires.map(|d| d.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_reason_are_told_apart() {
+        let (ids, reason) = split_ids_and_reason("POD-001, POD-002 legacy job");
+        assert_eq!(ids, ["POD-001", "POD-002"]);
+        assert_eq!(reason, "legacy job");
+        let (ids, reason) = split_ids_and_reason("POD-001,RBAC-003 reason with, commas");
+        assert_eq!(ids, ["POD-001", "RBAC-003"]);
+        assert_eq!(reason, "reason with, commas");
+        let (ids, reason) = split_ids_and_reason("C-0057 POD-002 break glass");
+        assert_eq!(ids, ["C-0057", "POD-002"]);
+        assert_eq!(reason, "break glass");
+        let (ids, reason) = split_ids_and_reason("POD-999, POD-001 typo");
+        assert_eq!(
+            ids,
+            ["POD-999", "POD-001"],
+            "a listed unknown ID is kept, to be reported"
+        );
+        assert_eq!(reason, "typo");
+        let (ids, reason) = split_ids_and_reason("NOPE because");
+        assert_eq!((ids, reason), (vec!["NOPE".to_string()], "because"));
     }
 }

@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use palisade_core::{Diagnostic, Inventory, SourceId};
+use palisade_core::{Diagnostic, DiagnosticLevel, Inventory, SourceId};
 use rayon::prelude::*;
 
 use crate::objects::load_source;
@@ -122,7 +122,8 @@ fn is_manifest(path: &Path) -> bool {
 
 fn load_text(loaded: &mut Loaded, path: String, text: String, options: &LoadOptions) {
     let source = loaded.inventory.add_source(path, text);
-    loaded.inputs_read += 1;
+    let (resources_before, diagnostics_before) =
+        (loaded.inventory.resources.len(), loaded.diagnostics.len());
     load_source(
         &mut loaded.inventory,
         source,
@@ -130,12 +131,26 @@ fn load_text(loaded: &mut Loaded, path: String, text: String, options: &LoadOpti
         &|_| None,
         &mut loaded.diagnostics,
     );
+    // A file whose every document was broken failed as an input: a scan of nothing but such
+    // files must not pass as clean.
+    let nothing_loaded = loaded.inventory.resources.len() == resources_before;
+    let had_errors = loaded.diagnostics[diagnostics_before..]
+        .iter()
+        .any(|d| d.level == DiagnosticLevel::Error);
+    if nothing_loaded && had_errors {
+        loaded.inputs_failed += 1;
+    } else {
+        loaded.inputs_read += 1;
+    }
 }
 
 fn load_stdin(loaded: &mut Loaded, options: &LoadOptions) {
     let mut bytes = Vec::new();
     let limit = options.max_file_bytes;
-    match std::io::stdin().take(limit + 1).read_to_end(&mut bytes) {
+    match std::io::stdin()
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+    {
         Err(e) => loaded.fail(Diagnostic::error(format!("cannot read: {e}")).in_file("<stdin>")),
         Ok(_) if bytes.len() as u64 > limit => loaded.fail(
             Diagnostic::error(format!(
@@ -160,17 +175,29 @@ fn load_file(path: &Path, loaded: &mut Loaded, options: &LoadOptions) {
 }
 
 fn read_limited(path: &Path, limit: u64) -> Result<String, String> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read: {e}"))?
-        .len();
-    if size > limit {
-        return Err(format!(
+    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    // Devices and pipes report no size and may never end (`/dev/zero`, a FIFO).
+    if !metadata.is_file() {
+        return Err("not a regular file; skipped".into());
+    }
+    let too_large = |size: u64| {
+        format!(
             "file is {}, larger than the {} limit (--max-file-size); skipped",
             human_size(size),
             human_size(limit)
-        ));
+        )
+    };
+    if metadata.len() > limit {
+        return Err(too_large(metadata.len()));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    // Read through the limit too: the file may grow between the two looks.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "not UTF-8 text (invalid byte at offset {}); skipped",
@@ -230,7 +257,9 @@ fn walk_dir(dir: &Path, inputs: &mut Vec<Input>) {
             }
             continue;
         }
-        if is_manifest(path) {
+        // Symbolic links are not followed in a walk: they could lead out of the tree or to a
+        // device. Named explicitly on the command line, a link is read like its target.
+        if is_manifest(path) && entry.file_type().is_some_and(|t| t.is_file()) {
             inputs.push(Input::File(path.to_path_buf()));
         }
     }
@@ -279,6 +308,15 @@ fn load_chart(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
             continue;
         };
         let file = dir.join(inside);
+        // The comment is template output: a chart could name any file. Only files inside the
+        // chart are read.
+        let inside_chart = match (std::fs::canonicalize(&file), std::fs::canonicalize(dir)) {
+            (Ok(file), Ok(chart)) => file.starts_with(chart) && file.is_file(),
+            _ => false,
+        };
+        if !inside_chart {
+            continue;
+        }
         if let Ok(template_text) = std::fs::read_to_string(&file) {
             let id = inventory.add_source(display(&file), template_text);
             templates.push((helm_path.to_string(), id));

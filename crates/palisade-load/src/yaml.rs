@@ -250,7 +250,9 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 if self.expecting_key() {
-                    self.set_key(Text::from(&*text), span);
+                    let key = Text::from(&*text);
+                    self.remember(anchor, &Node::new(Value::Str(key.clone())), 1);
+                    self.set_key(key, span);
                     return Ok(());
                 }
                 self.count(1, span)?;
@@ -604,6 +606,15 @@ mod tests {
         let derived = root.get("derived").unwrap();
         assert_eq!(derived.get("x").unwrap().as_i64(), Some(1));
         assert_eq!(derived.get("y").unwrap().as_i64(), Some(3));
+    }
+
+    #[test]
+    fn anchored_keys_can_be_aliased() {
+        let root = parse_one("&k name: x\nother:\n  *k : z\n");
+        assert_eq!(
+            root.at(&["other", "name"]).and_then(Node::as_str),
+            Some("z")
+        );
     }
 
     #[test]

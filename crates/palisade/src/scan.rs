@@ -86,7 +86,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
             set: args.set.clone(),
             release_name: args.release_name.clone(),
             namespace: args.namespace.clone(),
-            kube_version: args.kube_version.clone(),
+            kube_version: args
+                .kube_version
+                .clone()
+                .or_else(|| config.kube_version.clone()),
         },
         ..LoadOptions::default()
     };

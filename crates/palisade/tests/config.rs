@@ -177,3 +177,51 @@ fn custom_workload_kinds_are_judged_like_pods() {
         "Argo Rollouts work out of the box"
     );
 }
+
+#[test]
+fn command_line_and_config_selections_combine_as_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "pod.yaml", &pod("    x: y\n"));
+    let config = write(
+        dir.path(),
+        "c.yaml",
+        "controls:\n  enable: [RBAC]\nfailOn: none\n",
+    );
+    let args = |extra: &[&str]| {
+        let mut v = vec![
+            file.to_str().unwrap().to_string(),
+            "--config".into(),
+            config.to_str().unwrap().into(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        scan_json(&refs)
+    };
+    // `failOn: none` in the config is accepted; `enable: [RBAC]` finds nothing on a pod.
+    let (report, code) = run(&[]);
+    assert_eq!(code, 0);
+    assert!(report["findings"].as_array().unwrap().is_empty());
+    // --only narrows the config's `enable`; it does not add to it.
+    let (report, _) = run(&["--only", "POD-001"]);
+    assert!(
+        report["findings"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    // --pss-level means exactly Pod Security Admission's checks, whatever the config enables.
+    let (report, _) = run(&["--pss-level", "baseline"]);
+    assert_eq!(controls_of(&report), ["POD-001"]);
+}
+
+#[test]
+fn kubescape_skips_with_a_past_date_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let annotations = "    kubescape.io/skip-controls: \"C-0057\"\n    kubescape.io/skip-expiry: \"2020-01-01\"\n";
+    let file = write(dir.path(), "pod.yaml", &pod(annotations));
+    let (report, code) = scan_json(&[file.to_str().unwrap(), "--only", "POD-001"]);
+    assert_eq!(code, 1, "{report}");
+    assert!(report["suppressed"].as_array().unwrap().is_empty());
+}

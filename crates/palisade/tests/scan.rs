@@ -539,3 +539,25 @@ fn helm_charts_are_rendered_and_findings_point_at_templates() {
     );
     assert_eq!(finding["location"]["line"], 11);
 }
+
+#[test]
+fn input_that_yields_nothing_but_errors_fails_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = write(dir.path(), "broken.yaml", "kind: [unclosed\n");
+    palisade()
+        .args(["scan", broken.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no input could be read"));
+    // Special files are refused rather than read forever.
+    palisade()
+        .args([
+            "scan",
+            "/dev/zero",
+            "--max-file-size",
+            "18446744073709551615",
+        ])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("not a regular file"));
+}

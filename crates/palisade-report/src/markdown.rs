@@ -41,6 +41,7 @@ fn escape(text: &str, in_table: bool) -> String {
             '\n' => out.push(' '),
             '<' if !in_code => out.push_str("&lt;"),
             '>' if !in_code => out.push_str("&gt;"),
+            c if c.is_control() && c != '\t' => out.extend(c.escape_default()),
             _ => out.push(c),
         }
     }

@@ -1,5 +1,7 @@
 //! Lines of source text around a finding.
 
+use std::borrow::Cow;
+
 use palisade_core::{Family, Finding, Location};
 
 use crate::ReportInput;
@@ -12,6 +14,25 @@ pub(crate) fn may_quote_source(input: &ReportInput<'_>, finding: &Finding) -> bo
         .is_some_and(|m| m.family == Family::Sec)
         || finding.control.starts_with("SEC-");
     !secret_family && !finding.resource.kind.eq_ignore_ascii_case("Secret")
+}
+
+/// `text` safe to print on a terminal: control characters (an escape sequence hidden in a
+/// resource name or an annotation) are shown escaped instead of being sent to the terminal.
+pub(crate) fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// The text of 1-based line `line`, without its line break.
@@ -41,6 +62,16 @@ pub(crate) fn highlight(line_text: &str, location: &Location) -> std::ops::Range
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_for_terminals() {
+        assert_eq!(printable("web"), "web");
+        assert_eq!(
+            printable("a\u{1b}]0;pwned\u{7}b"),
+            "a\\u{1b}]0;pwned\\u{7}b"
+        );
+        assert_eq!(printable("two\nlines"), "two\\nlines");
+    }
 
     #[test]
     fn highlights_the_span_on_its_line() {

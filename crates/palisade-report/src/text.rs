@@ -7,7 +7,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use palisade_core::{DiagnosticLevel, Finding, Severity};
 
-use crate::snippet::highlight;
+use crate::snippet::{highlight, printable};
 use crate::{ReportInput, TextOptions};
 
 fn paint(color: bool, code: &str, text: &str) -> String {
@@ -38,13 +38,14 @@ fn level(severity: Severity) -> Level<'static> {
 }
 
 fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Renderer) -> String {
-    let title = format!("{}: {}", finding.title, finding.message);
+    let title = format!("{}: {}", finding.title, printable(&finding.message));
     let mut notes = vec![format!(
         "resource: {}  ({})",
-        finding.resource, finding.resource.api_version
+        printable(&finding.resource.to_string()),
+        printable(&finding.resource.api_version)
     )];
     if !finding.path.is_root() {
-        notes.push(format!("field: {}", finding.path));
+        notes.push(format!("field: {}", printable(finding.path.as_str())));
     }
     let mut groups = Vec::new();
     let quotable = crate::snippet::may_quote_source(input, finding);
@@ -66,13 +67,16 @@ fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Rendere
                 header.element(
                     Snippet::source(line)
                         .line_start(loc.line as usize)
-                        .path(&*loc.file)
+                        .path(printable(&loc.file))
                         .annotation(AnnotationKind::Primary.span(range)),
                 ),
             );
         }
         (Some(loc), None) => {
-            notes.insert(0, format!("at: {}:{}:{}", loc.file, loc.line, loc.column));
+            notes.insert(
+                0,
+                format!("at: {}:{}:{}", printable(&loc.file), loc.line, loc.column),
+            );
             groups.push(Group::with_title(header));
         }
         (None, _) => groups.push(Group::with_title(header)),
@@ -102,10 +106,12 @@ pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
 
     for diagnostic in &result.diagnostics {
         let place = match (&diagnostic.file, diagnostic.line) {
-            (Some(file), Some(line)) => {
-                format!("{file}:{line}:{}: ", diagnostic.column.unwrap_or(1))
-            }
-            (Some(file), None) => format!("{file}: "),
+            (Some(file), Some(line)) => format!(
+                "{}:{line}:{}: ",
+                printable(file),
+                diagnostic.column.unwrap_or(1)
+            ),
+            (Some(file), None) => format!("{}: ", printable(file)),
             _ => String::new(),
         };
         let (code, word) = match diagnostic.level {
@@ -116,7 +122,7 @@ pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
             out,
             "{}: {place}{}",
             paint(options.color, code, word),
-            diagnostic.message
+            printable(&diagnostic.message)
         );
     }
     if !result.diagnostics.is_empty() {
@@ -162,12 +168,14 @@ pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
             let place = ne
                 .location
                 .as_ref()
-                .map(|l| format!(" at {}:{}:{}", l.file, l.line, l.column))
+                .map(|l| format!(" at {}:{}:{}", printable(&l.file), l.line, l.column))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  {} {}{place}: {}",
-                ne.control, ne.resource, ne.reason
+                ne.control,
+                printable(&ne.resource.to_string()),
+                printable(&ne.reason)
             );
         }
         out.push('\n');
@@ -178,9 +186,9 @@ pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
             out,
             "{}: exception for {} expired on {} and no longer applies ({})",
             paint(options.color, "1;33", "warning"),
-            expired.control,
+            printable(&expired.control),
             expired.expired,
-            expired.reason
+            printable(&expired.reason)
         );
     }
 

@@ -561,3 +561,32 @@ fn input_that_yields_nothing_but_errors_fails_the_scan() {
         .code(2)
         .stdout(predicate::str::contains("not a regular file"));
 }
+
+#[test]
+fn control_characters_in_manifests_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "esc.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"web\\e]0;pwned\\a\"\n  namespace: t\nspec:\n  containers:\n    - name: \"c\\e[2J\"\n      image: nginx:1\n      securityContext: {privileged: true}\n",
+    );
+    for format in ["text", "markdown"] {
+        let output = palisade()
+            .args([
+                "scan",
+                file.to_str().unwrap(),
+                "--only",
+                "POD-001",
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(text.contains("POD-001"), "{format}: {text}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{format} passes control characters through"
+        );
+    }
+}

@@ -17,7 +17,9 @@ pub use control::{
 };
 pub use finding::{Finding, Fix, FixOp, FixSafety, Location, Violation};
 pub use path::ObjectPath;
-pub use resource::{Inventory, InventoryIndex, Origin, Resource, ResourceId, Source, SourceId};
+pub use resource::{
+    Inventory, InventoryIndex, Origin, Resource, ResourceId, Source, SourceId, is_document_marker,
+};
 pub use result::{
     ControlSummary, Diagnostic, DiagnosticLevel, ExpiredException, NotEvaluated, ScanResult,
     SuppressedFinding, Suppression,

@@ -34,8 +34,8 @@ impl ObjectPath {
         ObjectPath(Arc::from(""))
     }
 
-    /// Parses a dotted path written by a person (config, CLI); the same syntax [`fmt::Display`]
-    /// produces.
+    /// Wraps a path in the syntax [`fmt::Display`] produces. Nothing is checked here; a
+    /// malformed path simply resolves to nothing.
     pub fn parse(text: &str) -> Self {
         ObjectPath(Arc::from(text))
     }
@@ -93,7 +93,11 @@ impl ObjectPath {
                     let literal = &s[i + 1..(j + 1).min(s.len())];
                     let key: String = serde_json::from_str(literal).unwrap_or_default();
                     out.push(Segment::Key(key.into()));
-                    i = j + 2; // past `"]`
+                    // Past the closing quote, and the bracket when it follows.
+                    i = (j + 1).min(s.len());
+                    if bytes.get(i) == Some(&b']') {
+                        i += 1;
+                    }
                 }
                 b'[' => {
                     let end = s[i..].find(']').map(|e| i + e).unwrap_or(s.len());
@@ -184,6 +188,23 @@ mod tests {
             a.as_str(),
             r#"metadata.annotations["container.apparmor.security.beta.kubernetes.io/app"]"#
         );
+    }
+
+    #[test]
+    fn malformed_paths_resolve_to_nothing_without_panicking() {
+        let doc = Node::from_json(&json!({"a": {"b": 1}}));
+        for text in [
+            "[\"a\"é]",
+            "[\"a",
+            "a[",
+            "a[x]",
+            "[\"\\\"]",
+            "..",
+            "a.b[99999999999999999999]",
+        ] {
+            let _ = ObjectPath::parse(text).resolve(&doc);
+            let _ = ObjectPath::parse(text).locate(&doc);
+        }
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub struct Origin {
     /// template named by Helm's `# Source:` comment, or the file Kustomize's origin annotation
     /// names), so findings point there rather than at the tool's output.
     pub authored_in: Option<SourceId>,
+    /// Which document of `authored_in` produced it (0-based, in output order), so a finding in
+    /// the second Pod of a template maps into the second document of that file.
+    pub authored_document: u32,
 }
 
 /// One object to evaluate.
@@ -70,6 +73,31 @@ pub struct Resource {
     pub id: ResourceId,
     pub root: Node,
     pub origin: Origin,
+}
+
+/// Whether a line starts a new YAML document (`---`, optionally followed by a comment or
+/// content). Shared by the loader, which splits streams at these lines, and by location mapping.
+pub fn is_document_marker(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '#']))
+}
+
+impl Source {
+    /// The 0-based line range of document `n` of the text, when it has that many.
+    pub fn document_lines(&self, n: u32) -> Option<std::ops::Range<usize>> {
+        let mut starts = vec![0usize];
+        for (i, line) in self.text.lines().enumerate() {
+            if is_document_marker(line) && i > 0 {
+                starts.push(i);
+            }
+        }
+        let total = self.text.lines().count();
+        // A leading `---` (or none) opens the first document; content before the first marker
+        // that holds only comments is part of it.
+        let start = *starts.get(n as usize)?;
+        let end = starts.get(n as usize + 1).copied().unwrap_or(total);
+        Some(start..end)
+    }
 }
 
 impl Resource {

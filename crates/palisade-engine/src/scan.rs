@@ -6,7 +6,7 @@ use std::sync::Arc;
 use palisade_controls::{Context, Control, Settings, Verdict};
 use palisade_core::{
     ControlSummary, Diagnostic, ExpiredException, Finding, Inventory, InventoryIndex, Location,
-    NotEvaluated, ObjectPath, PssLevel, Resource, ResourceId, ScanResult, Severity, Span,
+    NotEvaluated, ObjectPath, PssLevel, Resource, ResourceId, ScanResult, Severity, Source, Span,
     SuppressedFinding, Violation,
 };
 use rayon::prelude::*;
@@ -172,8 +172,8 @@ fn location_of(
     if let Some(authored) = resource.origin.authored_in {
         let resource_start = resource.root.span;
         return Some(authored_location(
-            inventory,
-            authored,
+            inventory.source(authored),
+            resource.origin.authored_document,
             &source.text,
             resource_start,
             start,
@@ -204,13 +204,17 @@ fn comparable(line: &str) -> &str {
 /// of the file. Occurrences are counted from the start of the resource, so the second
 /// container's `privileged: true` maps to the second one in the file.
 fn authored_location(
-    inventory: &Inventory,
-    authored: usize,
+    authored_source: &Source,
+    authored_document: u32,
     rendered: &str,
     resource_start: Span,
     start: Span,
 ) -> Location {
-    let authored_source = inventory.source(authored);
+    // Search the document that produced the resource; the whole file when the documents do
+    // not line up (a template whose `---` come from conditionals).
+    let document = authored_source
+        .document_lines(authored_document)
+        .unwrap_or(0..usize::MAX);
     let rendered_lines: Vec<&str> = rendered
         .lines()
         .skip(resource_start.line.saturating_sub(1) as usize)
@@ -228,6 +232,8 @@ fn authored_location(
             .text
             .lines()
             .enumerate()
+            .skip(document.start)
+            .take(document.len())
             .filter(|(_, l)| matches(comparable(l)));
         let first = candidates.clone().next();
         candidates.nth(earlier).or(first)
@@ -532,5 +538,46 @@ mod tests {
             .find(|c| c.control == "NET-001")
             .unwrap();
         assert_eq!(net.not_applicable, 1, "a Pod is not a Service");
+    }
+}
+
+#[cfg(test)]
+mod multi_document_tests {
+    use super::*;
+
+    #[test]
+    fn each_rendered_document_maps_into_its_own_document_of_the_template() {
+        let authored = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n    - name: c\n      securityContext:\n        privileged: true\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec:\n  containers:\n    - name: c\n      securityContext:\n        privileged: true\n";
+        let rendered = format!(
+            "---\n# Source: chart/templates/pods.yaml\n{}",
+            authored.replace("---\n", "---\n# Source: chart/templates/pods.yaml\n")
+        );
+        let mut inventory = Inventory::default();
+        let template = inventory.add_source("chart/templates/pods.yaml", authored);
+        let output = inventory.add_source("chart (helm template)", rendered);
+        inventory.sources[output].rendered_by = Some("helm template");
+        let mut diagnostics = Vec::new();
+        palisade_load::load_source(
+            &mut inventory,
+            output,
+            Default::default(),
+            &|_| Some(template),
+            &mut diagnostics,
+        );
+        let plan = Plan::new(
+            &Config::default(),
+            &PlanOptions {
+                only: vec!["POD-001".into()],
+                ..PlanOptions::default()
+            },
+        )
+        .unwrap();
+        let result = evaluate(&inventory, &plan, Vec::new());
+        let lines: Vec<u32> = result
+            .findings
+            .iter()
+            .map(|f| f.location.as_ref().unwrap().line)
+            .collect();
+        assert_eq!(lines, [9, 19]);
     }
 }

@@ -357,6 +357,8 @@ fn load_kustomization(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
     );
     // Point each object back at the file it came from, as for Helm templates.
     let mut originals: Vec<(PathBuf, SourceId)> = Vec::new();
+    let mut documents_per_file: std::collections::HashMap<SourceId, u32> =
+        std::collections::HashMap::new();
     for index in first_new..loaded.inventory.resources.len() {
         let resource = &loaded.inventory.resources[index];
         let Some(origin) = resource.annotation(render::ORIGIN_ANNOTATION) else {
@@ -381,7 +383,11 @@ fn load_kustomization(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
                 Err(_) => continue,
             },
         };
-        loaded.inventory.resources[index].origin.authored_in = Some(id);
+        let seen = documents_per_file.entry(id).or_insert(0);
+        let origin = &mut loaded.inventory.resources[index].origin;
+        origin.authored_in = Some(id);
+        origin.authored_document = *seen;
+        *seen += 1;
     }
 }
 

@@ -1,5 +1,7 @@
 //! Parsed documents → Kubernetes resources.
 
+use std::collections::HashMap;
+
 use palisade_core::{Diagnostic, Inventory, Node, Origin, Resource, ResourceId, SourceId, Value};
 
 use crate::yaml::{self, Limits};
@@ -16,6 +18,7 @@ pub fn load_source(
 ) {
     let path = inventory.source(source).path.clone();
     let text = inventory.source(source).text.clone();
+    let mut documents_per_authored: HashMap<SourceId, u32> = HashMap::new();
     for parsed in yaml::parse_stream(&text, limits) {
         let doc = match parsed {
             Ok(doc) => doc,
@@ -39,10 +42,17 @@ pub fn load_source(
                     .at(warning.line, warning.column),
             );
         }
+        let authored_in = doc.helm_source.as_deref().and_then(template_source);
+        let authored_document = authored_in.map_or(0, |id| {
+            let seen = documents_per_authored.entry(id).or_insert(0);
+            *seen += 1;
+            *seen - 1
+        });
         let origin = Origin {
             source: Some(source),
             document: doc.index,
-            authored_in: doc.helm_source.as_deref().and_then(template_source),
+            authored_in,
+            authored_document,
         };
         add_object(inventory, doc.root, &origin, &path, diagnostics);
     }

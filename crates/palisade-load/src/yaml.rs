@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use palisade_core::{Entry, Node, Span, Text, Value};
+use palisade_core::{Entry, Node, Span, Text, Value, is_document_marker};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
 
 /// Bounds on what one document may cost to build.
@@ -125,11 +125,6 @@ struct Chunk<'a> {
     text: &'a str,
     /// Number of lines before the chunk in the whole text.
     first_line: u32,
-}
-
-fn is_document_marker(line: &str) -> bool {
-    line.strip_prefix("---")
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '#']))
 }
 
 fn split_documents(text: &str) -> Vec<Chunk<'_>> {

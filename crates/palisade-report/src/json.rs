@@ -1,4 +1,4 @@
-//! The JSON report. Its schema is documented in `docs/json-schema.md`; bump
+//! The JSON report. Its schema is documented in `docs/json-report.md`; bump
 //! [`SCHEMA_VERSION`] on any incompatible change.
 
 use serde::Serialize;

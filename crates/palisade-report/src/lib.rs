@@ -173,7 +173,7 @@ pub fn write(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     match format {
-        Format::Text => out.write_all(text::render(input, text).as_bytes()),
+        Format::Text => text::write(input, text, out),
         Format::Json => json::write(input, out),
         Format::Sarif => sarif::write(input, out),
         Format::Junit => out.write_all(junit::render(input).as_bytes()),

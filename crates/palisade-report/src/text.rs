@@ -95,14 +95,49 @@ fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Rendere
     renderer.render(&groups)
 }
 
-pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
+/// Forwards formatted text to an `io::Write`, keeping the first error.
+struct Sink<'a> {
+    out: &'a mut dyn std::io::Write,
+    error: Option<std::io::Error>,
+}
+
+impl std::fmt::Write for Sink<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.error.is_some() {
+            return Err(std::fmt::Error);
+        }
+        self.out.write_all(s.as_bytes()).map_err(|e| {
+            self.error = Some(e);
+            std::fmt::Error
+        })
+    }
+}
+
+/// Writes the report finding by finding, so a large scan never holds it all in memory.
+pub(crate) fn write(
+    input: &ReportInput<'_>,
+    options: TextOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut sink = Sink { out, error: None };
+    let _ = render_into(input, options, &mut sink);
+    match sink.error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn render_into(
+    input: &ReportInput<'_>,
+    options: TextOptions,
+    out: &mut Sink<'_>,
+) -> std::fmt::Result {
     let result = input.result;
     let renderer = if options.color {
         Renderer::styled()
     } else {
         Renderer::plain()
     };
-    let mut out = String::new();
 
     for diagnostic in &result.diagnostics {
         let place = match (&diagnostic.file, diagnostic.line) {
@@ -118,15 +153,15 @@ pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
             DiagnosticLevel::Error => ("1;31", "input error"),
             DiagnosticLevel::Warning => ("1;33", "input warning"),
         };
-        let _ = writeln!(
+        writeln!(
             out,
             "{}: {place}{}",
             paint(options.color, code, word),
             printable(&diagnostic.message)
-        );
+        )?;
     }
     if !result.diagnostics.is_empty() {
-        out.push('\n');
+        out.write_char('\n')?;
     }
 
     for severity in Severity::ALL {
@@ -143,7 +178,7 @@ pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
             severity.as_str().to_uppercase(),
             findings.len()
         );
-        let _ = writeln!(
+        writeln!(
             out,
             "{}\n",
             paint(
@@ -151,45 +186,45 @@ pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
                 severity_color(severity),
                 &format!("{heading:─<72}")
             )
-        );
+        )?;
         for finding in findings {
-            out.push_str(&render_finding(input, finding, &renderer));
-            out.push_str("\n\n");
+            out.write_str(&render_finding(input, finding, &renderer))?;
+            out.write_str("\n\n")?;
         }
     }
 
     if !result.not_evaluated.is_empty() {
-        let _ = writeln!(
+        writeln!(
             out,
             "{}",
             paint(options.color, "1", &format!("{:─<72}", "── NOT EVALUATED "))
-        );
+        )?;
         for ne in &result.not_evaluated {
             let place = ne
                 .location
                 .as_ref()
                 .map(|l| format!(" at {}:{}:{}", printable(&l.file), l.line, l.column))
                 .unwrap_or_default();
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  {} {}{place}: {}",
                 ne.control,
                 printable(&ne.resource.to_string()),
                 printable(&ne.reason)
-            );
+            )?;
         }
-        out.push('\n');
+        out.write_char('\n')?;
     }
 
     for expired in &result.expired_exceptions {
-        let _ = writeln!(
+        writeln!(
             out,
             "{}: exception for {} expired on {} and no longer applies ({})",
             paint(options.color, "1;33", "warning"),
             printable(&expired.control),
             expired.expired,
             printable(&expired.reason)
-        );
+        )?;
     }
 
     let mut table = Table::new();
@@ -235,6 +270,5 @@ pub(crate) fn render(input: &ReportInput<'_>, options: TextOptions) -> String {
             ),
         )
     };
-    let _ = writeln!(out, "{table}\n{verdict}");
-    out
+    writeln!(out, "{table}\n{verdict}")
 }

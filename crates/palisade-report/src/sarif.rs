@@ -42,10 +42,31 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
     String::from_utf8(out).expect("SARIF is UTF-8")
 }
 
-/// Streams the log, so a large scan never holds the whole text in memory.
+/// Streams the log result by result, so a large scan never holds every result at once: the
+/// log is built without results, and they are written into its empty `results` array.
 pub(crate) fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let log = build(input);
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    let rules = rules(input);
+    let index: HashMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    let shell = serde_json::to_string_pretty(&build(input, &rules, &index))?;
+    // Inside a JSON string the quotes would be escaped, so this occurs once, as the key.
+    const EMPTY_RESULTS: &str = "\"results\": []";
+    let (head, tail) = shell
+        .split_once(EMPTY_RESULTS)
+        .expect("the log is built with an empty results array");
+    out.write_all(head.as_bytes())?;
+    out.write_all(b"\"results\": [")?;
+    let r = input.result;
+    let all = r.findings.iter().map(|f| (f, None)).chain(
+        r.suppressed
+            .iter()
+            .map(|s| (&s.finding, Some(&s.suppression))),
+    );
+    for (i, (finding, suppression)) in all.enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer_pretty(&mut *out, &result(input, finding, &index, suppression))?;
+    }
+    out.write_all(b"\n]")?;
+    out.write_all(tail.as_bytes())?;
     out.write_all(b"\n")
 }
 
@@ -89,19 +110,12 @@ fn rules<'a>(input: &'a ReportInput<'_>) -> Vec<Rule<'a>> {
     rules
 }
 
-fn build(input: &ReportInput<'_>) -> sarif::Sarif {
-    let rules = rules(input);
-    let index: HashMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
-    let r = input.result;
-
-    let mut results = Vec::with_capacity(r.findings.len() + r.suppressed.len());
-    for f in &r.findings {
-        results.push(result(input, f, &index, None));
-    }
-    for s in &r.suppressed {
-        results.push(result(input, &s.finding, &index, Some(&s.suppression)));
-    }
-
+/// The log with an empty `results` array, which [`write`] fills.
+fn build(
+    input: &ReportInput<'_>,
+    rules: &[Rule<'_>],
+    index: &HashMap<&str, usize>,
+) -> sarif::Sarif {
     let driver = sarif::ToolComponent::builder()
         .name("palisade")
         .full_name("Palisade Kubernetes security scanner")
@@ -112,9 +126,9 @@ fn build(input: &ReportInput<'_>) -> sarif::Sarif {
 
     let run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
-        .invocations(vec![invocation(input, &index)])
+        .invocations(vec![invocation(input, index)])
         .column_kind(json!("unicodeCodePoints"))
-        .results(results)
+        .results(Vec::new())
         .build();
 
     sarif::Sarif::builder()

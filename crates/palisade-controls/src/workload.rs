@@ -151,6 +151,9 @@ impl ContainerKind {
     }
 }
 
+/// A `securityContext` (if set), its path, and whom it belongs to.
+pub type OwnedSecurityContext<'a> = (Option<&'a Node>, ObjectPath, String);
+
 /// One container of a pod spec.
 #[derive(Clone, Debug)]
 pub struct Container<'a> {
@@ -195,6 +198,24 @@ impl<'a> PodSpec<'a> {
                     path: self.path.key(kind.field()).index(i),
                 });
             }
+        }
+        Ok(out)
+    }
+
+    /// The pod's `securityContext` and each container's, with their paths and who they belong
+    /// to (`pod`, `container `app``), for checks that judge every level the same way.
+    pub fn security_contexts(&self) -> Result<Vec<OwnedSecurityContext<'a>>, TypeError> {
+        let mut out = vec![(
+            self.security_context()?,
+            self.security_context_path(),
+            "pod".to_string(),
+        )];
+        for container in self.containers()? {
+            out.push((
+                container.security_context()?,
+                container.security_context_path(),
+                container.label(),
+            ));
         }
         Ok(out)
     }

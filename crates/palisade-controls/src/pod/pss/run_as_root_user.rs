@@ -87,17 +87,8 @@ impl Check for RunAsRootUser {
             return Ok(Verdict::pass());
         }
         let mut violations = Vec::new();
-        violations.extend(check_context(
-            pod.security_context()?,
-            pod.security_context_path(),
-            "pod",
-        )?);
-        for container in pod.containers()? {
-            violations.extend(check_context(
-                container.security_context()?,
-                container.security_context_path(),
-                &container.label(),
-            )?);
+        for (context, path, owner) in pod.security_contexts()? {
+            violations.extend(check_context(context, path, &owner)?);
         }
         Ok(Verdict::Checked(violations))
     }

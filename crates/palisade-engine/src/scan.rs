@@ -462,17 +462,18 @@ mod tests {
     const AUTHORED: &str = "# a template\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  containers:\n    - name: one\n      securityContext:\n        privileged: true\n    - name: two\n      securityContext:\n        privileged: true\n";
     const RENDERED: &str = "---\n# Source: chart/templates/pod.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: release\nspec:\n  containers:\n  - name: one\n    securityContext:\n      privileged: true\n  - name: two\n    securityContext:\n      privileged: true\n";
 
-    fn rendered_inventory() -> Inventory {
+    /// An inventory holding Helm output `rendered` whose `# Source:` comments name `authored`.
+    fn rendered_inventory(authored: &str, rendered: &str) -> Inventory {
         let mut inventory = Inventory::default();
-        let authored = inventory.add_source("chart/templates/pod.yaml", AUTHORED);
-        let rendered = inventory.add_source("chart (helm template)", RENDERED);
-        inventory.sources[rendered].rendered_by = Some("helm template");
+        let template = inventory.add_source("chart/templates/pod.yaml", authored);
+        let output = inventory.add_source("chart (helm template)", rendered);
+        inventory.sources[output].rendered_by = Some("helm template");
         let mut diagnostics = Vec::new();
         palisade_load::load_source(
             &mut inventory,
-            rendered,
+            output,
             Default::default(),
-            &|p| (p == "chart/templates/pod.yaml").then_some(authored),
+            &|p| (p == "chart/templates/pod.yaml").then_some(template),
             &mut diagnostics,
         );
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
@@ -481,7 +482,7 @@ mod tests {
 
     #[test]
     fn findings_in_rendered_output_point_at_the_same_occurrence_in_the_authored_file() {
-        let inventory = rendered_inventory();
+        let inventory = rendered_inventory(AUTHORED, RENDERED);
         let plan = Plan::new(
             &Config::default(),
             &PlanOptions {
@@ -514,7 +515,7 @@ mod tests {
 
     #[test]
     fn severity_overrides_and_summaries_are_applied() {
-        let inventory = rendered_inventory();
+        let inventory = rendered_inventory(AUTHORED, RENDERED);
         let config = Config::parse("controls:\n  severity: {POD-001: low}\n", "test").unwrap();
         let plan = Plan::new(
             &config,
@@ -539,31 +540,15 @@ mod tests {
             .unwrap();
         assert_eq!(net.not_applicable, 1, "a Pod is not a Service");
     }
-}
-
-#[cfg(test)]
-mod multi_document_tests {
-    use super::*;
 
     #[test]
     fn each_rendered_document_maps_into_its_own_document_of_the_template() {
         let authored = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n    - name: c\n      securityContext:\n        privileged: true\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\nspec:\n  containers:\n    - name: c\n      securityContext:\n        privileged: true\n";
         let rendered = format!(
-            "---\n# Source: chart/templates/pods.yaml\n{}",
-            authored.replace("---\n", "---\n# Source: chart/templates/pods.yaml\n")
+            "---\n# Source: chart/templates/pod.yaml\n{}",
+            authored.replace("---\n", "---\n# Source: chart/templates/pod.yaml\n")
         );
-        let mut inventory = Inventory::default();
-        let template = inventory.add_source("chart/templates/pods.yaml", authored);
-        let output = inventory.add_source("chart (helm template)", rendered);
-        inventory.sources[output].rendered_by = Some("helm template");
-        let mut diagnostics = Vec::new();
-        palisade_load::load_source(
-            &mut inventory,
-            output,
-            Default::default(),
-            &|_| Some(template),
-            &mut diagnostics,
-        );
+        let inventory = rendered_inventory(authored, &rendered);
         let plan = Plan::new(
             &Config::default(),
             &PlanOptions {

@@ -98,9 +98,51 @@ impl From<TypeError> for Skip {
     }
 }
 
+/// How far a check looks for the other objects it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadScope {
+    /// Only objects in the judged resource's namespace.
+    Namespace,
+    /// Objects anywhere in the cluster.
+    Cluster,
+}
+
+/// A kind of object a check reads besides the resource it judges (a pod's ServiceAccount, the
+/// LimitRanges of its namespace). When a cluster scan could not list that kind, the check's
+/// verdicts cannot be trusted and are reported as "not evaluated"; `palisade watch` re-runs the
+/// check when an object of that kind changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reads {
+    /// API group, empty for core.
+    pub group: &'static str,
+    pub kind: &'static str,
+    pub scope: ReadScope,
+}
+
+impl Reads {
+    pub const fn namespace(group: &'static str, kind: &'static str) -> Self {
+        Reads {
+            group,
+            kind,
+            scope: ReadScope::Namespace,
+        }
+    }
+
+    pub const fn cluster(group: &'static str, kind: &'static str) -> Self {
+        Reads {
+            group,
+            kind,
+            scope: ReadScope::Cluster,
+        }
+    }
+}
+
 /// A built-in control: metadata plus a check.
 pub trait Control: Send + Sync {
     fn meta(&self) -> &'static ControlMeta;
+
+    /// The other kinds the check reads; see [`Reads`].
+    fn reads(&self) -> &'static [Reads];
 
     /// Judges one resource. Must not panic on any input.
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip>;
@@ -113,6 +155,9 @@ pub trait Described {
 
 /// The check half of a control; each control file implements it.
 pub trait Check {
+    /// The other kinds the check reads; empty for checks that look at the resource alone.
+    const READS: &'static [Reads] = &[];
+
     /// Judges one resource. Must not panic on any input.
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip>;
 }
@@ -120,6 +165,10 @@ pub trait Check {
 impl<T: Described + Check + Send + Sync> Control for T {
     fn meta(&self) -> &'static ControlMeta {
         &T::META
+    }
+
+    fn reads(&self) -> &'static [Reads] {
+        T::READS
     }
 
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {

@@ -11,6 +11,7 @@ mod declare;
 mod catalog;
 mod control;
 mod refs;
+pub mod selector;
 mod settings;
 pub mod workload;
 
@@ -24,7 +25,7 @@ mod res;
 mod sec;
 
 pub use catalog::{all, find, pss_controls, resolve_selector};
-pub use control::{Context, Control, Skip, Verdict};
+pub use control::{Context, Control, ReadScope, Reads, Skip, Verdict};
 pub use settings::{KubeVersion, Settings, WorkloadKind};
 
 #[cfg(test)]

@@ -61,6 +61,13 @@ pub struct Settings {
     pub allowed_registries: Vec<String>,
     /// Workload kinds beyond the built-in ones.
     pub workload_kinds: Vec<WorkloadKind>,
+    /// Whether the inventory holds every object of a cluster (a cluster scan) rather than the
+    /// files a person pointed at. Checks that report something *missing* (a role that no
+    /// binding uses, a binding whose role does not exist) judge only complete inventories: in
+    /// a folder of manifests the other half may simply live elsewhere.
+    pub inventory_complete: bool,
+    /// The day of the scan, for checks that compare dates (a Kubernetes release's end of life).
+    pub today: jiff::civil::Date,
 }
 
 impl Default for Settings {
@@ -69,6 +76,8 @@ impl Default for Settings {
             kube_version: KubeVersion::LATEST,
             allowed_registries: Vec::new(),
             workload_kinds: Vec::new(),
+            inventory_complete: false,
+            today: jiff::Zoned::now().date(),
         }
     }
 }

@@ -12,6 +12,10 @@ use crate::value::Node;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceId {
+    /// The cluster (kubeconfig context) the object was read from; `None` for files. Scans of
+    /// several clusters keep same-named objects apart by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<Arc<str>>,
     pub api_version: String,
     pub kind: String,
     pub namespace: Option<String>,
@@ -19,6 +23,30 @@ pub struct ResourceId {
 }
 
 impl ResourceId {
+    /// The identity an object states about itself: `apiVersion`, `kind`, `metadata.namespace`
+    /// (an empty one counts as none) and `metadata.name` (else `generateName`). `None` when
+    /// `apiVersion` or `kind` is not a string.
+    pub fn of_object(root: &Node) -> Option<ResourceId> {
+        let api_version = root.get("apiVersion").and_then(Node::as_str)?;
+        let kind = root.get("kind").and_then(Node::as_str)?;
+        let metadata = root.get("metadata");
+        let name = metadata
+            .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
+            .and_then(Node::as_str)
+            .unwrap_or("<unnamed>");
+        let namespace = metadata
+            .and_then(|m| m.get("namespace"))
+            .and_then(Node::as_str)
+            .filter(|ns| !ns.is_empty());
+        Some(ResourceId {
+            cluster: None,
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            namespace: namespace.map(str::to_string),
+            name: name.to_string(),
+        })
+    }
+
     /// The API group, empty for the core group.
     pub fn group(&self) -> &str {
         match self.api_version.split_once('/') {
@@ -30,6 +58,9 @@ impl ResourceId {
 
 impl fmt::Display for ResourceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(cluster) = &self.cluster {
+            write!(f, "{cluster}: ")?;
+        }
         match &self.namespace {
             Some(ns) => write!(f, "{}/{} ({ns})", self.kind, self.name),
             None => write!(f, "{}/{}", self.kind, self.name),

@@ -96,13 +96,14 @@ impl Plan {
             .allowed_registries
             .extend(options.allowed_registries.iter().cloned());
         settings.workload_kinds = config.workload_kinds();
+        let today = options.today.unwrap_or_else(|| jiff::Zoned::now().date());
+        settings.today = today;
 
         let exceptions = config
             .exceptions
             .iter()
             .map(Exception::compile)
             .collect::<Result<Vec<_>, _>>()?;
-        let today = options.today.unwrap_or_else(|| jiff::Zoned::now().date());
         Ok(Plan {
             controls,
             severity_overrides,

@@ -87,7 +87,7 @@ pub fn add_object(
     }
     let api_version = root.get("apiVersion").and_then(Node::as_str);
     let kind = root.get("kind").and_then(Node::as_str);
-    let (Some(api_version), Some(kind)) = (api_version, kind) else {
+    let (Some(_), Some(kind)) = (api_version, kind) else {
         let missing = match (api_version, kind) {
             (None, None) => "`apiVersion` and `kind`",
             (None, Some(_)) => "`apiVersion`",
@@ -115,22 +115,8 @@ pub fn add_object(
         }
         return;
     }
-    let metadata = root.get("metadata");
-    let name = metadata
-        .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
-        .and_then(Node::as_str)
-        .unwrap_or("<unnamed>")
-        .to_string();
-    let namespace = metadata
-        .and_then(|m| m.get("namespace"))
-        .and_then(Node::as_str)
-        .filter(|ns| !ns.is_empty())
-        .map(str::to_string);
-    let id = ResourceId {
-        api_version: api_version.to_string(),
-        kind: kind.to_string(),
-        namespace,
-        name,
+    let Some(id) = ResourceId::of_object(&root) else {
+        unreachable!("apiVersion and kind checked above")
     };
     inventory.resources.push(Resource {
         id,

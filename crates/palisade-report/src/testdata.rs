@@ -136,6 +136,7 @@ spec:
 
 pub(crate) fn resource(api: &str, kind: &str, ns: Option<&str>, name: &str) -> ResourceId {
     ResourceId {
+        cluster: None,
         api_version: api.into(),
         kind: kind.into(),
         namespace: ns.map(Into::into),

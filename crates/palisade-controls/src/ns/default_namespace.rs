@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Violation};
 
 use super::scope::{Scope, scope_of};
-use crate::control::{Check, Context, Skip, Verdict};
+use crate::control::{Check, Context, Reads, Skip, Verdict};
 use crate::refs::*;
 
 /// Objects Kubernetes itself keeps in the `default` namespace (or in every namespace), as
@@ -87,6 +87,12 @@ declare_control! {
 }
 
 impl Check for DefaultNamespace {
+    /// A CustomResourceDefinition tells whether its kind is namespaced.
+    const READS: &'static [Reads] = &[Reads::cluster(
+        "apiextensions.k8s.io",
+        "CustomResourceDefinition",
+    )];
+
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let group = resource.id.group();
         let kind = resource.kind();

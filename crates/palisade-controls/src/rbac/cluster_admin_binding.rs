@@ -1,8 +1,8 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
 use super::binding::{Binding, Subject};
-use super::rules::rules_of;
-use crate::control::{Check, Context, Skip, Verdict};
+use super::rules::{RBAC_GROUP, rules_of};
+use crate::control::{Check, Context, Reads, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -92,6 +92,12 @@ fn is_bootstrap_binding(binding: &Binding<'_>, subjects: &[Subject<'_>]) -> bool
 }
 
 impl Check for ClusterAdminBinding {
+    /// The bound role decides whether it grants everything.
+    const READS: &'static [Reads] = &[
+        Reads::namespace(RBAC_GROUP, "Role"),
+        Reads::cluster(RBAC_GROUP, "ClusterRole"),
+    ];
+
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(binding) = Binding::of(resource) else {
             return Ok(Verdict::NotApplicable);

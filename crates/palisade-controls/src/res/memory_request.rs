@@ -1,7 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
 use super::requirements::{self, Bound, MEMORY};
-use crate::control::{Check, Context, Skip, Verdict};
+use crate::control::{Check, Context, Reads, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -61,6 +61,8 @@ declare_control! {
 }
 
 impl Check for MemoryRequestMissing {
+    const READS: &'static [Reads] = requirements::READS;
+
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         requirements::check(cx, resource, Bound::Request, MEMORY)
     }

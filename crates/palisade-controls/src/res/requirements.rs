@@ -10,7 +10,7 @@
 
 use palisade_core::{Node, Resource, TypeError, Value, Violation};
 
-use crate::control::{Context, Skip, Verdict};
+use crate::control::{Context, Reads, Skip, Verdict};
 use crate::workload::{ContainerKind, pod_spec};
 
 /// A request or a limit.
@@ -93,6 +93,9 @@ fn limit_range_provides(limit_range: &Resource, fields: &[&str], key: &str) -> b
                 .any(|f| item.get(f).and_then(|list| list.get_present(key)).is_some())
     })
 }
+
+/// A LimitRange of the namespace may supply the missing values.
+pub(super) const READS: &[Reads] = &[Reads::namespace("", "LimitRange")];
 
 /// The name of a `LimitRange` in the resource's namespace that would fill in `bound` of
 /// `compute` for a container that lacks it.

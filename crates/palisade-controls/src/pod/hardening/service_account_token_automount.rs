@@ -1,6 +1,6 @@
 use palisade_core::{Family, Fix, FixAvailability, FixSafety, Resource, Severity, Violation};
 
-use crate::control::{Check, Context, Skip, Verdict};
+use crate::control::{Check, Context, Reads, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
 
@@ -62,6 +62,9 @@ declare_control! {
 }
 
 impl Check for ServiceAccountTokenAutomount {
+    /// The pod's ServiceAccount may turn automounting off for every pod that uses it.
+    const READS: &'static [Reads] = &[Reads::namespace("", "ServiceAccount")];
+
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);

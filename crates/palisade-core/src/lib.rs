@@ -18,7 +18,8 @@ pub use control::{
 pub use finding::{Finding, Fix, FixOp, FixSafety, Location, Violation};
 pub use path::ObjectPath;
 pub use resource::{
-    Inventory, InventoryIndex, Origin, Resource, ResourceId, Source, SourceId, is_document_marker,
+    Inventory, InventoryIndex, Origin, Resource, ResourceId, Source, SourceId, Unavailable,
+    is_document_marker,
 };
 pub use result::{
     ControlSummary, Diagnostic, DiagnosticLevel, ExpiredException, NotEvaluated, ScanResult,

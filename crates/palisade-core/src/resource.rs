@@ -96,6 +96,9 @@ pub struct Origin {
     /// Which document of `authored_in` produced it (0-based, in output order), so a finding in
     /// the second Pod of a template maps into the second document of that file.
     pub authored_document: u32,
+    /// Read only as context for cross-resource checks, not judged itself: a cluster-scoped
+    /// object (a ClusterRoleBinding, say) during a scan narrowed to some namespaces.
+    pub context_only: bool,
 }
 
 /// One object to evaluate.
@@ -153,11 +156,45 @@ impl Resource {
     }
 }
 
+/// A kind the inventory lacks because it could not be read (a cluster answered 403, or failed),
+/// so checks that read it cannot be trusted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Unavailable {
+    /// API group, empty for core.
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    /// The resource name in URLs (`pods`, `clusterrolebindings`).
+    pub resource: String,
+    /// The namespace whose objects are missing; `None` when they are missing everywhere.
+    pub namespace: Option<String>,
+    /// Why, as the server said it (e.g. `403 Forbidden: pods is forbidden: …`).
+    pub reason: String,
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let group = if self.group.is_empty() {
+            "core"
+        } else {
+            &self.group
+        };
+        write!(f, "{} ({group}/{})", self.resource, self.version)?;
+        if let Some(ns) = &self.namespace {
+            write!(f, " in namespace {ns}")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
 /// Everything loaded for one scan.
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
     pub sources: Vec<Source>,
     pub resources: Vec<Resource>,
+    /// Kinds that could not be read; empty for files.
+    pub unavailable: Vec<Unavailable>,
 }
 
 impl Inventory {
@@ -195,6 +232,7 @@ impl Inventory {
     /// Appends another inventory, renumbering its sources.
     pub fn extend(&mut self, other: Inventory) {
         let offset = self.sources.len();
+        self.unavailable.extend(other.unavailable);
         self.sources.extend(other.sources);
         self.resources
             .extend(other.resources.into_iter().map(|mut r| {

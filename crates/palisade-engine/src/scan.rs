@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use palisade_controls::{Context, Control, Settings, Verdict};
+use palisade_controls::{Context, Control, ReadScope, Settings, Skip, Verdict};
 use palisade_core::{
     ControlSummary, Diagnostic, ExpiredException, Finding, Inventory, InventoryIndex, Location,
     NotEvaluated, ObjectPath, PssLevel, Resource, ResourceId, ScanResult, Severity, Source, Span,
-    SuppressedFinding, Violation,
+    SuppressedFinding, Unavailable, Violation,
 };
 use rayon::prelude::*;
 
@@ -277,13 +277,93 @@ fn locate_path(inventory: &Inventory, resource: &Resource, path: &ObjectPath) ->
     }
 }
 
-fn evaluate_resource(
-    plan: &Plan,
-    cx: &Context<'_>,
-    inventory: &Inventory,
-    resource: &Resource,
-    tally: &mut Tally,
-) {
+/// Everything needed to judge single resources of one inventory: the plan, the lookups, and
+/// which kinds each control reads that the inventory lacks. Built once per inventory; the scan
+/// uses it for every resource, `palisade watch` for the resources a change touches.
+pub struct Evaluator<'a> {
+    plan: &'a Plan,
+    inventory: &'a Inventory,
+    cx: Context<'a>,
+    /// Per planned control: the unavailable kinds among those it reads.
+    blocked: Vec<Vec<(&'a Unavailable, ReadScope)>>,
+}
+
+/// What evaluating one resource produced.
+#[derive(Debug, Default)]
+pub struct ResourceOutcome {
+    pub findings: Vec<Finding>,
+    pub suppressed: Vec<SuppressedFinding>,
+    pub not_evaluated: Vec<NotEvaluated>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(plan: &'a Plan, inventory: &'a Inventory, index: &'a InventoryIndex<'a>) -> Self {
+        let blocked = plan
+            .controls
+            .iter()
+            .map(|control| {
+                control
+                    .reads()
+                    .iter()
+                    .flat_map(|read| {
+                        inventory
+                            .unavailable
+                            .iter()
+                            .filter(move |u| u.group == read.group && u.kind == read.kind)
+                            .map(move |u| (u, read.scope))
+                    })
+                    .collect()
+            })
+            .collect();
+        Evaluator {
+            plan,
+            inventory,
+            cx: Context {
+                settings: &plan.settings,
+                inventory,
+                index,
+            },
+            blocked,
+        }
+    }
+
+    /// Judges one resource with every planned control. Context-only resources are not judged.
+    pub fn resource(&self, resource: &Resource) -> ResourceOutcome {
+        let mut tally = Tally::new(self.plan);
+        self.evaluate_into(resource, &mut tally);
+        ResourceOutcome {
+            findings: tally.findings.into_iter().flatten().collect(),
+            suppressed: tally.suppressed,
+            not_evaluated: tally.not_evaluated,
+            diagnostics: tally.diagnostics,
+        }
+    }
+
+    /// The unavailable kind that keeps control `index` from judging `resource`, if any: a kind
+    /// missing cluster-wide blocks every verdict; one missing in a namespace blocks verdicts on
+    /// that namespace's resources, and every verdict of a check that looks cluster-wide.
+    fn blocking_gap(&self, index: usize, resource: &Resource) -> Option<&'a Unavailable> {
+        self.blocked[index]
+            .iter()
+            .find(|(gap, scope)| match &gap.namespace {
+                None => true,
+                Some(ns) => {
+                    *scope == ReadScope::Cluster || resource.id.namespace.as_deref() == Some(ns)
+                }
+            })
+            .map(|(gap, _)| *gap)
+    }
+
+    fn evaluate_into(&self, resource: &Resource, tally: &mut Tally) {
+        if !resource.origin.context_only {
+            evaluate_resource(self, resource, tally);
+        }
+    }
+}
+
+fn evaluate_resource(run: &Evaluator<'_>, resource: &Resource, tally: &mut Tally) {
+    let (plan, cx, inventory) = (run.plan, &run.cx, run.inventory);
     let ignores = if plan.inline_ignores {
         InlineIgnores::read(resource, plan.today)
     } else {
@@ -316,11 +396,18 @@ fn evaluate_resource(
     for (index, control) in plan.controls.iter().enumerate() {
         let meta = control.meta();
         let summary = &mut tally.summaries[index];
-        let violations: Vec<Violation> = match control.check(cx, resource) {
+        let verdict = match control.check(cx, resource) {
             Ok(Verdict::NotApplicable) => {
                 summary.not_applicable += 1;
                 continue;
             }
+            verdict => match run.blocking_gap(index, resource) {
+                Some(gap) => Err(Skip::new(format!("could not read {gap}"))),
+                None => verdict,
+            },
+        };
+        let violations: Vec<Violation> = match verdict {
+            Ok(Verdict::NotApplicable) => unreachable!("handled above"),
             Ok(Verdict::Checked(v)) if v.is_empty() => {
                 summary.passed += 1;
                 continue;
@@ -388,18 +475,14 @@ fn evaluate_resource(
 /// are carried into the result.
 pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>) -> ScanResult {
     let index = InventoryIndex::new(inventory);
-    let cx = Context {
-        settings: &plan.settings,
-        inventory,
-        index: &index,
-    };
+    let evaluator = Evaluator::new(plan, inventory, &index);
     let tally = inventory
         .resources
         .par_iter()
         .fold(
             || Tally::new(plan),
             |mut tally, resource| {
-                evaluate_resource(plan, &cx, inventory, resource, &mut tally);
+                evaluator.evaluate_into(resource, &mut tally);
                 tally
             },
         )
@@ -425,10 +508,20 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
                 expired: e.expires.map(|d| d.to_string()).unwrap_or_default(),
             })
             .collect(),
-        resources_scanned: inventory.resources.len(),
+        resources_scanned: inventory
+            .resources
+            .iter()
+            .filter(|r| !r.origin.context_only)
+            .count(),
         sources_scanned: inventory.sources.len() - authored_sources(inventory),
     };
     result.diagnostics.extend(tally.diagnostics);
+    result.diagnostics.extend(
+        inventory
+            .unavailable
+            .iter()
+            .map(|gap| gap_diagnostic(plan, gap)),
+    );
     // Unstable sorts need no scratch buffer (a stable sort of a large scan's findings copies
     // half of them), and stay deterministic: findings equal by their sort key are identical.
     result
@@ -441,6 +534,29 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
     result.diagnostics.sort();
     result.diagnostics.dedup();
     result
+}
+
+/// Says in every report what a missing kind costs: its own objects went unjudged, and the
+/// controls that read it could not judge anything that depends on it.
+fn gap_diagnostic(plan: &Plan, gap: &Unavailable) -> Diagnostic {
+    let readers: Vec<&str> = plan
+        .controls
+        .iter()
+        .filter(|c| {
+            c.reads()
+                .iter()
+                .any(|r| r.group == gap.group && r.kind == gap.kind)
+        })
+        .map(|c| c.meta().id)
+        .collect();
+    let mut message = format!("could not read {gap}; its objects were not evaluated");
+    if !readers.is_empty() {
+        message.push_str(&format!(
+            ", and {} are not evaluated where they need them",
+            readers.join(", ")
+        ));
+    }
+    Diagnostic::warning(message)
 }
 
 /// How many sources are authored files behind rendered output, registered only so findings can
@@ -565,5 +681,86 @@ mod tests {
             .map(|f| f.location.as_ref().unwrap().line)
             .collect();
         assert_eq!(lines, [9, 19]);
+    }
+
+    /// Objects as a cluster scan delivers them: JSON trees without positions.
+    fn cluster_inventory(objects: &[serde_json::Value]) -> Inventory {
+        let mut inventory = Inventory::default();
+        for object in objects {
+            let root = palisade_core::Node::from_json(object);
+            inventory.resources.push(Resource {
+                id: ResourceId::of_object(&root).unwrap(),
+                root,
+                origin: Default::default(),
+            });
+        }
+        inventory
+    }
+
+    fn unlimited_pod(namespace: &str) -> serde_json::Value {
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": namespace},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]}
+        })
+    }
+
+    #[test]
+    fn a_kind_that_could_not_be_read_makes_its_readers_not_evaluated_where_it_matters() {
+        let mut inventory = cluster_inventory(&[unlimited_pod("shop"), unlimited_pod("blog")]);
+        inventory.unavailable.push(Unavailable {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "LimitRange".into(),
+            resource: "limitranges".into(),
+            namespace: Some("shop".into()),
+            reason: "403 Forbidden".into(),
+        });
+        let plan = Plan::new(
+            &Config::default(),
+            &PlanOptions {
+                only: vec!["RES-001".into()],
+                ..PlanOptions::default()
+            },
+        )
+        .unwrap();
+        let result = evaluate(&inventory, &plan, Vec::new());
+        // The pod in `shop` may get its limit from a LimitRange nobody could read.
+        assert_eq!(result.not_evaluated.len(), 1);
+        let blocked = &result.not_evaluated[0];
+        assert_eq!(blocked.resource.namespace.as_deref(), Some("shop"));
+        assert!(
+            blocked.reason.contains("could not read limitranges"),
+            "{}",
+            blocked.reason
+        );
+        // The pod in `blog` is judged as usual.
+        assert_eq!(result.findings.len(), 1);
+        assert_eq!(
+            result.findings[0].resource.namespace.as_deref(),
+            Some("blog")
+        );
+        let warning = result
+            .diagnostics
+            .iter()
+            .find(|d| d.message.contains("limitranges"))
+            .expect("the gap is reported");
+        assert!(warning.message.contains("RES-001"), "{}", warning.message);
+    }
+
+    #[test]
+    fn context_only_resources_are_read_but_not_judged() {
+        let mut inventory = cluster_inventory(&[unlimited_pod("shop"), unlimited_pod("blog")]);
+        inventory.resources[1].origin.context_only = true;
+        let plan = Plan::new(&Config::default(), &PlanOptions::default()).unwrap();
+        let result = evaluate(&inventory, &plan, Vec::new());
+        assert_eq!(result.resources_scanned, 1);
+        assert!(!result.findings.is_empty());
+        assert!(
+            result
+                .findings
+                .iter()
+                .all(|f| f.resource.namespace.as_deref() == Some("shop"))
+        );
     }
 }

@@ -53,6 +53,7 @@ pub fn load_source(
             document: doc.index,
             authored_in,
             authored_document,
+            context_only: false,
         };
         add_object(inventory, doc.root, &origin, &path, diagnostics);
     }

@@ -1,0 +1,15 @@
+//! `palisade watch`: continuous monitoring of a live cluster.
+//!
+//! The watch loop re-evaluates objects as they change and turns the difference into
+//! [`FindingEvent`]s; this crate carries them out of the process (sinks), exports what the loop
+//! is doing (metrics) and answers the orchestrator's probes (server).
+
+pub mod event;
+pub mod metrics;
+pub mod server;
+pub mod sink;
+
+pub use event::{Change, FindingEvent, fingerprint};
+pub use metrics::{EvaluationScope, Metrics};
+pub use server::{Health, Server, serve};
+pub use sink::{RetryPolicy, SinkConfig, SinkError, SinkKind, SinkSet};

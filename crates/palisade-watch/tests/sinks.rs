@@ -500,6 +500,14 @@ fn collect_texts(value: &Value, out: &mut Vec<String>) {
     }
 }
 
+#[test]
+fn the_watch_loop_can_share_sinks_and_metrics_across_tasks() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<SinkSet>();
+    shareable::<Metrics>();
+    shareable::<palisade_watch::Health>();
+}
+
 #[tokio::test]
 async fn bad_configurations_are_refused() {
     let metrics = Metrics::new();

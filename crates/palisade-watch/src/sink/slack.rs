@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 
 use crate::event::{Change, FindingEvent};
 
-/// Slack's limits for a header text and for a section or field text.
+/// Slack's limits, in characters, for a header, a section's text and a section field.
 const HEADER_MAX: usize = 150;
 const TEXT_MAX: usize = 3000;
+const FIELD_MAX: usize = 2000;
 
 pub(super) fn body(event: &FindingEvent) -> Vec<u8> {
     serde_json::to_vec(&payload(event)).expect("a JSON value always serialises")
@@ -95,7 +96,7 @@ fn upper(severity: Severity) -> String {
 fn field(label: &str, value: &str) -> Value {
     json!({
         "type": "mrkdwn",
-        "text": truncate(&format!("*{label}*\n{}", escape(value)), TEXT_MAX),
+        "text": truncate(&format!("*{label}*\n{}", escape(value)), FIELD_MAX),
     })
 }
 

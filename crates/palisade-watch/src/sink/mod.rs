@@ -25,6 +25,7 @@ use crate::event::FindingEvent;
 use crate::metrics::{Metrics, SinkCounters};
 use gate::Gate;
 
+#[derive(Clone)]
 pub enum SinkKind {
     /// JSON lines on standard output, for piping into `jq`, a log shipper or a file.
     Stdout,
@@ -91,7 +92,7 @@ impl Default for RetryPolicy {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SinkConfig {
     /// The `sink` label of this sink's metrics; unique within a [`SinkSet`].
     pub name: String,
@@ -200,33 +201,48 @@ impl SinkSet {
                 return Err(SinkError::ZeroAttempts(config.name.clone()));
             }
         }
-        let needs_http = configs.iter().any(|c| !matches!(c.kind, SinkKind::Stdout));
-        let client = needs_http.then(http::client).transpose()?;
-        let mut out = Some(out);
-        let mut sinks = Vec::with_capacity(configs.len());
+        // Every URL is checked before any worker starts.
+        let mut planned = Vec::with_capacity(configs.len());
         for config in configs {
+            let http = match &config.kind {
+                SinkKind::Stdout => None,
+                SinkKind::Webhook { url } => Some((
+                    http::parse_url(&config.name, url)?,
+                    webhook::body as http::Format,
+                )),
+                SinkKind::Slack { url } => Some((
+                    http::parse_url(&config.name, url)?,
+                    slack::body as http::Format,
+                )),
+            };
+            planned.push((config, http));
+        }
+        let client = if planned.iter().any(|(_, http)| http.is_some()) {
+            Some(http::client()?)
+        } else {
+            None
+        };
+        let mut out = Some(out);
+        let mut sinks = Vec::with_capacity(planned.len());
+        for (config, http) in planned {
             let counters = metrics.sink_counters(&config.name);
             let (queue, rx) = mpsc::channel(config.queue_capacity);
-            let worker = match config.kind {
-                SinkKind::Stdout => {
+            let worker = match http {
+                None => {
                     let out = out.take().expect("checked: at most one stdout sink");
                     stdout::spawn(rx, out, counters.clone())
                 }
-                SinkKind::Webhook { ref url } | SinkKind::Slack { ref url } => {
-                    let target = http::Target {
+                Some((url, format)) => http::spawn(
+                    rx,
+                    http::Target {
                         client: client.clone().expect("built when an HTTP sink exists"),
-                        url: http::parse_url(&config.name, url)?,
-                        format: if matches!(config.kind, SinkKind::Slack { .. }) {
-                            slack::body
-                        } else {
-                            webhook::body
-                        },
+                        url,
+                        format,
                         policy: config.retry,
                         counters: counters.clone(),
                         sink: config.name,
-                    };
-                    http::spawn(rx, target)
-                }
+                    },
+                ),
             };
             sinks.push(Sink {
                 gate: Gate::new(config.min_severity),

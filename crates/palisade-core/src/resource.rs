@@ -1,8 +1,9 @@
 //! Resources, where they came from, and the inventory that holds them.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
@@ -252,7 +253,12 @@ pub struct InventoryIndex<'a> {
     by_kind: HashMap<(&'a str, &'a str), Vec<u32>>,
     by_kind_and_namespace: HashMap<(&'a str, &'a str, Option<&'a str>), Vec<u32>>,
     by_identity: HashMap<(&'a str, &'a str, Option<&'a str>, &'a str), u32>,
+    /// Lookups a family of checks derives from the inventory (RBAC's subject → bindings, say),
+    /// one per type, built on first use; see [`InventoryIndex::derived`].
+    derived: Mutex<Vec<(TypeId, DerivedSlot)>>,
 }
+
+type DerivedSlot = Arc<OnceLock<Arc<dyn Any + Send + Sync>>>;
 
 impl<'a> InventoryIndex<'a> {
     pub fn new(inventory: &'a Inventory) -> Self {
@@ -261,6 +267,7 @@ impl<'a> InventoryIndex<'a> {
             by_kind: HashMap::new(),
             by_kind_and_namespace: HashMap::new(),
             by_identity: HashMap::new(),
+            derived: Mutex::new(Vec::new()),
         };
         for (i, r) in inventory.resources.iter().enumerate() {
             let i = u32::try_from(i).expect("fewer than 4 billion resources");
@@ -318,6 +325,52 @@ impl<'a> InventoryIndex<'a> {
         self.resources(map.get(&(group, kind, namespace)))
     }
 
+    /// Like [`InventoryIndex::of_kind`], with each resource's position in the inventory, for
+    /// lookups kept in a [`InventoryIndex::derived`] value (which cannot borrow).
+    pub fn of_kind_at<'s>(
+        &'s self,
+        group: &'s str,
+        kind: &'s str,
+    ) -> impl Iterator<Item = (u32, &'a Resource)> + 's {
+        let map: &'s HashMap<(&str, &str), Vec<u32>> = &self.by_kind;
+        let inventory = self.inventory;
+        map.get(&(group, kind))
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(move |&i| (i, &inventory.resources[i as usize]))
+    }
+
+    /// The resource at a position [`InventoryIndex::of_kind_at`] gave.
+    pub fn at(&self, position: u32) -> Option<&'a Resource> {
+        self.inventory.resources.get(position as usize)
+    }
+
+    /// A lookup derived from the inventory, of type `T`, built by `build` the first time any
+    /// check asks for it and shared by every check after, for as long as this index lives.
+    /// Checks run per resource; a reverse index (who is bound where) that they all need would
+    /// cost a scan of the inventory per resource, a quadratic scan, without this. Concurrent
+    /// first callers wait for one build. `T` cannot borrow from the inventory: it keeps
+    /// positions ([`InventoryIndex::of_kind_at`]) or owned keys. `build` must not ask for the
+    /// same type again.
+    pub fn derived<T: Any + Send + Sync>(&self, build: impl FnOnce() -> T) -> Arc<T> {
+        let slot = {
+            let mut slots = self.derived.lock().unwrap_or_else(PoisonError::into_inner);
+            match slots.iter().find(|(id, _)| *id == TypeId::of::<T>()) {
+                Some((_, slot)) => Arc::clone(slot),
+                None => {
+                    let slot = DerivedSlot::default();
+                    slots.push((TypeId::of::<T>(), Arc::clone(&slot)));
+                    slot
+                }
+            }
+        };
+        let value = Arc::clone(slot.get_or_init(|| Arc::new(build())));
+        // The slot was found by `T`'s type id, so it holds a `T`.
+        value
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("derived slot of another type"))
+    }
+
     /// The resource with this identity, if the inventory holds it.
     pub fn find(
         &self,
@@ -329,5 +382,56 @@ impl<'a> InventoryIndex<'a> {
         let map: &HashMap<(&str, &str, Option<&str>, &str), u32> = &self.by_identity;
         let i = *map.get(&(group, kind, namespace, name))?;
         Some(&self.inventory.resources[i as usize])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn resource(kind: &str, name: &str) -> Resource {
+        Resource {
+            id: ResourceId {
+                cluster: None,
+                api_version: "v1".into(),
+                kind: kind.into(),
+                namespace: None,
+                name: name.into(),
+            },
+            root: Node::new(crate::value::Value::Null),
+            origin: Origin::default(),
+        }
+    }
+
+    #[test]
+    fn derived_lookups_are_built_once_per_type_and_index() {
+        let inventory = Inventory {
+            resources: vec![
+                resource("Pod", "a"),
+                resource("Secret", "s"),
+                resource("Pod", "b"),
+            ],
+            ..Inventory::default()
+        };
+        let index = InventoryIndex::new(&inventory);
+        let builds = AtomicUsize::new(0);
+        let pods = || {
+            builds.fetch_add(1, Ordering::Relaxed);
+            index
+                .of_kind_at("", "Pod")
+                .map(|(i, _)| i)
+                .collect::<Vec<u32>>()
+        };
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| assert_eq!(*index.derived(pods), vec![0, 2]));
+            }
+        });
+        assert_eq!(builds.load(Ordering::Relaxed), 1);
+        // Another type gets its own slot.
+        assert_eq!(*index.derived(|| "other"), "other");
+        assert_eq!(index.at(2).map(|r| r.id.name.as_str()), Some("b"));
+        assert!(index.at(3).is_none());
     }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::control::Severity;
 use crate::finding::{Finding, Location};
-use crate::resource::ResourceId;
+use crate::resource::{ResourceId, Unavailable};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -104,6 +104,23 @@ pub struct ControlSummary {
     pub suppressed: u32,
 }
 
+/// One cluster of a cluster scan: what was read and what could not be.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSummary {
+    /// The kubeconfig context (`in-cluster` inside a pod).
+    pub name: String,
+    pub server: String,
+    /// The API server's `gitVersion`.
+    pub version: String,
+    /// When the cluster was read (RFC 3339).
+    pub read_at: String,
+    pub resources: usize,
+    pub findings: usize,
+    /// Kinds it would not serve; their objects are missing from the scan.
+    pub unavailable: Vec<Unavailable>,
+}
+
 /// Everything a scan produced. All lists are sorted, so reports are deterministic.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ScanResult {
@@ -115,9 +132,45 @@ pub struct ScanResult {
     pub expired_exceptions: Vec<ExpiredException>,
     pub resources_scanned: usize,
     pub sources_scanned: usize,
+    /// Set by cluster scans, one entry per cluster in the order they were named.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<ClusterSummary>,
 }
 
 impl ScanResult {
+    /// Adds the result of another evaluation with the same plan (another cluster), keeping
+    /// every list in report order.
+    pub fn merge(&mut self, other: ScanResult) {
+        self.findings.extend(other.findings);
+        self.suppressed.extend(other.suppressed);
+        self.not_evaluated.extend(other.not_evaluated);
+        self.diagnostics.extend(other.diagnostics);
+        self.expired_exceptions.extend(other.expired_exceptions);
+        self.resources_scanned += other.resources_scanned;
+        self.sources_scanned += other.sources_scanned;
+        self.clusters.extend(other.clusters);
+        if self.controls.is_empty() {
+            self.controls = other.controls;
+        } else {
+            for (mine, theirs) in self.controls.iter_mut().zip(other.controls) {
+                debug_assert_eq!(mine.control, theirs.control, "merged results share a plan");
+                mine.passed += theirs.passed;
+                mine.failed += theirs.failed;
+                mine.not_applicable += theirs.not_applicable;
+                mine.not_evaluated += theirs.not_evaluated;
+                mine.suppressed += theirs.suppressed;
+            }
+        }
+        self.findings
+            .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.suppressed
+            .sort_unstable_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+        self.not_evaluated.sort_unstable();
+        self.diagnostics.sort();
+        self.diagnostics.dedup();
+        self.expired_exceptions.dedup();
+    }
+
     /// Findings at or above `threshold`.
     pub fn count_at_least(&self, threshold: Severity) -> usize {
         self.findings

@@ -514,6 +514,7 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
             .filter(|r| !r.origin.context_only)
             .count(),
         sources_scanned: inventory.sources.len() - authored_sources(inventory),
+        clusters: Vec::new(),
     };
     result.diagnostics.extend(tally.diagnostics);
     result.diagnostics.extend(

@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use palisade_core::{
-    ControlSummary, Diagnostic, ExpiredException, Finding, NotEvaluated, SuppressedFinding,
+    ClusterSummary, ControlSummary, Diagnostic, ExpiredException, Finding, NotEvaluated,
+    SuppressedFinding,
 };
 
 use crate::ReportInput;
@@ -18,6 +19,9 @@ struct Report<'a> {
     schema_version: &'static str,
     tool: Tool<'a>,
     summary: Summary,
+    /// Cluster scans only: each cluster read, with the kinds it would not serve.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    clusters: &'a [ClusterSummary],
     findings: &'a [Finding],
     suppressed: &'a [SuppressedFinding],
     #[serde(rename = "notEvaluated")]
@@ -77,6 +81,7 @@ pub(crate) fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> st
                 .filter(|d| d.level == DiagnosticLevel::Error)
                 .count(),
         },
+        clusters: &r.clusters,
         findings: &r.findings,
         suppressed: &r.suppressed,
         not_evaluated: &r.not_evaluated,

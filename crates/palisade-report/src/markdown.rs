@@ -464,6 +464,7 @@ mod tests {
         let result = ScanResult {
             resources_scanned: 1,
             sources_scanned: 1,
+            clusters: Vec::new(),
             ..Default::default()
         };
         let out = render(&testdata::input(&result, &[]));

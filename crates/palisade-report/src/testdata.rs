@@ -345,6 +345,7 @@ pub(crate) fn result() -> ScanResult {
         }],
         resources_scanned: 4,
         sources_scanned: 3,
+        clusters: Vec::new(),
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use palisade_core::{DiagnosticLevel, Finding, Severity};
+use palisade_core::{ClusterSummary, DiagnosticLevel, Finding, Severity};
 
 use crate::snippet::{highlight, printable};
 use crate::{ReportInput, TextOptions};
@@ -164,11 +164,50 @@ fn render_into(
         out.write_char('\n')?;
     }
 
+    // A scan of several clusters gets one section of findings per cluster.
+    let sections: Vec<Option<&ClusterSummary>> = if result.clusters.len() > 1 {
+        result.clusters.iter().map(Some).collect()
+    } else {
+        vec![None]
+    };
+    for cluster in sections {
+        if let Some(cluster) = cluster {
+            let heading = format!(
+                "══ cluster {} ({}, {}) ",
+                printable(&cluster.name),
+                printable(&cluster.server),
+                printable(&cluster.version)
+            );
+            writeln!(
+                out,
+                "{}\n",
+                paint(options.color, "1", &format!("{heading:═<72}"))
+            )?;
+        }
+        let in_section = |f: &&Finding| {
+            cluster.is_none_or(|c| f.resource.cluster.as_deref() == Some(c.name.as_str()))
+        };
+        write_findings(input, options, &renderer, out, &in_section)?;
+    }
+    write_clusters(options, out, &result.clusters)?;
+    write_rest(input, options, out)
+}
+
+/// The findings that pass `keep`, grouped by severity, most severe first.
+fn write_findings(
+    input: &ReportInput<'_>,
+    options: TextOptions,
+    renderer: &Renderer,
+    out: &mut Sink<'_>,
+    keep: &dyn Fn(&&Finding) -> bool,
+) -> std::fmt::Result {
+    let result = input.result;
     for severity in Severity::ALL {
         let findings: Vec<&Finding> = result
             .findings
             .iter()
             .filter(|f| f.severity == severity)
+            .filter(keep)
             .collect();
         if findings.is_empty() {
             continue;
@@ -188,10 +227,68 @@ fn render_into(
             )
         )?;
         for finding in findings {
-            out.write_str(&render_finding(input, finding, &renderer))?;
+            out.write_str(&render_finding(input, finding, renderer))?;
             out.write_str("\n\n")?;
         }
     }
+    Ok(())
+}
+
+/// What each cluster of a cluster scan was, and what it would not let Palisade read.
+fn write_clusters(
+    options: TextOptions,
+    out: &mut Sink<'_>,
+    clusters: &[ClusterSummary],
+) -> std::fmt::Result {
+    if clusters.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{}",
+        paint(options.color, "1", &format!("{:─<72}", "── CLUSTERS "))
+    )?;
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(vec![
+        "cluster",
+        "server",
+        "version",
+        "resources",
+        "findings",
+        "unreadable kinds",
+    ]);
+    for c in clusters {
+        let unreadable: Vec<String> = c
+            .unavailable
+            .iter()
+            .map(|u| match &u.namespace {
+                Some(ns) => format!("{} ({ns})", u.resource),
+                None => u.resource.clone(),
+            })
+            .collect();
+        table.add_row(vec![
+            printable(&c.name).into_owned(),
+            printable(&c.server).into_owned(),
+            printable(&c.version).into_owned(),
+            c.resources.to_string(),
+            c.findings.to_string(),
+            if unreadable.is_empty() {
+                "-".to_string()
+            } else {
+                printable(&unreadable.join(", ")).into_owned()
+            },
+        ]);
+    }
+    writeln!(out, "{table}\n")
+}
+
+fn write_rest(
+    input: &ReportInput<'_>,
+    options: TextOptions,
+    out: &mut Sink<'_>,
+) -> std::fmt::Result {
+    let result = input.result;
 
     if !result.not_evaluated.is_empty() {
         writeln!(

@@ -39,8 +39,26 @@ pub enum ColorChoice {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files or directories to scan; `-` reads stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
     pub paths: Vec<PathBuf>,
+
+    /// Scan a live cluster (the current kubeconfig context, or --context/--all-contexts)
+    /// instead of files. Secrets are read as metadata only.
+    #[arg(long)]
+    pub cluster: bool,
+    #[command(flatten)]
+    pub clusters: ClusterArgs,
+    /// With --cluster: do not read or judge this namespace; repeatable.
+    #[arg(
+        long = "exclude-namespace",
+        value_name = "NAMESPACE",
+        requires = "cluster"
+    )]
+    pub exclude_namespaces: Vec<String>,
 
     /// Output format; repeat for several (text, json, sarif, junit, markdown).
     #[arg(short, long = "format", value_name = "FORMAT", default_value = "text")]
@@ -68,6 +86,11 @@ pub struct ScanArgs {
     /// Target Kubernetes version for deprecated-API controls (default: latest, 1.37). Also passed to `helm template`.
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
+    /// The files hold every object of a cluster (a GitOps repository, say): also report what is
+    /// missing, such as roles no binding uses or bindings to roles that do not exist. Always on
+    /// for a --cluster scan of all namespaces.
+    #[arg(long, conflicts_with = "cluster")]
+    pub complete_inventory: bool,
     /// Allow images from this registry (IMG-004); repeatable. Adds to the config file's list.
     #[arg(long = "allowed-registry", value_name = "REGISTRY")]
     pub allowed_registries: Vec<String>,
@@ -88,9 +111,10 @@ pub struct ScanArgs {
     /// Helm: release name (default: release).
     #[arg(long, value_name = "NAME")]
     pub release_name: Option<String>,
-    /// Helm: namespace to render into.
-    #[arg(long, short = 'n', value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
+    /// With --cluster: judge only this namespace (repeatable; cluster-scoped objects are still
+    /// read as context). For Helm charts: the namespace to render into.
+    #[arg(long = "namespace", short = 'n', value_name = "NAMESPACE")]
+    pub namespaces: Vec<String>,
 
     /// Skip files larger than this many bytes (default 32 MiB).
     #[arg(long, value_name = "BYTES")]
@@ -98,6 +122,30 @@ pub struct ScanArgs {
     /// When to colour terminal output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+}
+
+/// Which clusters to talk to; shared by `scan --cluster` and `watch`.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: KUBECONFIG, then ~/.kube/config; in a pod, its service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use; repeatable for several clusters in one report.
+    #[arg(long = "context", value_name = "NAME")]
+    pub contexts: Vec<String>,
+    /// Every context of the kubeconfig.
+    #[arg(long, conflicts_with = "contexts")]
+    pub all_contexts: bool,
+}
+
+impl ClusterArgs {
+    pub fn target_options(&self) -> palisade_cluster::TargetOptions {
+        palisade_cluster::TargetOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            contexts: self.contexts.clone(),
+            all_contexts: self.all_contexts,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

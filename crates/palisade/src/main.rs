@@ -2,6 +2,7 @@
 
 mod catalog_view;
 mod cli;
+mod cluster;
 mod scan;
 
 use std::process::ExitCode;

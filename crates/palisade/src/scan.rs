@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use palisade_core::{ControlMeta, Severity};
+use palisade_core::{ControlMeta, Inventory, ScanResult, Severity};
 use palisade_engine::{Config, Plan, PlanOptions};
 use palisade_load::{HelmOptions, LoadOptions};
 use palisade_report::{Format, ReportInput, TextOptions};
@@ -28,6 +28,8 @@ fn fail_threshold(flag: Option<&str>, config: &Config) -> Result<Option<Severity
 fn load_config(args: &ScanArgs) -> Result<Config, String> {
     let path = match &args.config {
         Some(path) => Some(path.clone()),
+        // A cluster scan looks for the config where it is run.
+        None if args.cluster => Config::discover(Path::new(".")),
         None => args
             .paths
             .iter()
@@ -37,7 +39,7 @@ fn load_config(args: &ScanArgs) -> Result<Config, String> {
     path.map_or_else(|| Ok(Config::default()), |p| Config::load(&p))
 }
 
-fn progress() -> ProgressBar {
+pub(crate) fn progress() -> ProgressBar {
     // Drawn on stderr only when it is a terminal; hidden in CI and pipes.
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     if !std::io::stderr().is_terminal() {
@@ -62,7 +64,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         return Err("several formats need --output-dir (each is written to its own file)".into());
     }
     let threshold = fail_threshold(args.fail_on.as_deref(), &config)?;
-    let plan = Plan::new(
+    let mut plan = Plan::new(
         &config,
         &PlanOptions {
             pss_level: args.pss_level.as_deref().map(str::parse).transpose()?,
@@ -75,7 +77,53 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         },
     )?;
 
+    plan.settings.inventory_complete = args.complete_inventory;
     let bar = progress();
+    let (result, inventory, all_inputs_failed) = if args.cluster {
+        let scanned = crate::cluster::scan(&args, &mut plan, &bar)?;
+        (scanned.result, Inventory::default(), scanned.all_failed)
+    } else {
+        scan_files(&args, &config, &plan, &formats, &bar)
+    };
+    bar.finish_and_clear();
+
+    let metas: Vec<&'static ControlMeta> = plan.controls.iter().map(|c| c.meta()).collect();
+    let input = ReportInput::new(
+        &result,
+        &inventory.sources,
+        &metas,
+        env!("CARGO_PKG_VERSION"),
+    );
+    write_reports(&args, &formats, &input)?;
+
+    if all_inputs_failed {
+        eprintln!(
+            "error: {}",
+            if args.cluster {
+                "no cluster could be read"
+            } else {
+                "no input could be read"
+            }
+        );
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    let failing = threshold.is_some_and(|t| result.count_at_least(t) > 0);
+    Ok(if failing {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Loads and evaluates files: returns the result, the inventory (its sources feed the
+/// snippets of text reports) and whether every input failed.
+fn scan_files(
+    args: &ScanArgs,
+    config: &Config,
+    plan: &Plan,
+    formats: &[Format],
+    bar: &ProgressBar,
+) -> (ScanResult, Inventory, bool) {
     bar.set_message(format!("loading {} path(s)", args.paths.len()));
     let load_options = LoadOptions {
         max_file_bytes: args
@@ -85,7 +133,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
             values: args.values.clone(),
             set: args.set.clone(),
             release_name: args.release_name.clone(),
-            namespace: args.namespace.clone(),
+            namespace: args.namespaces.first().cloned(),
             kube_version: args
                 .kube_version
                 .clone()
@@ -104,28 +152,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         loaded.inventory.resources.len(),
         plan.controls.len()
     ));
-    let result = palisade_engine::evaluate(&loaded.inventory, &plan, loaded.diagnostics);
-    bar.finish_and_clear();
+    let result = palisade_engine::evaluate(&loaded.inventory, plan, loaded.diagnostics);
 
-    let metas: Vec<&'static ControlMeta> = plan.controls.iter().map(|c| c.meta()).collect();
-    let input = ReportInput::new(
-        &result,
-        &loaded.inventory.sources,
-        &metas,
-        env!("CARGO_PKG_VERSION"),
-    );
-    write_reports(&args, &formats, &input)?;
-
-    if all_inputs_failed {
-        eprintln!("error: no input could be read");
-        return Ok(ExitCode::from(EXIT_ERROR));
-    }
-    let failing = threshold.is_some_and(|t| result.count_at_least(t) > 0);
-    Ok(if failing {
-        ExitCode::from(EXIT_FINDINGS)
-    } else {
-        ExitCode::SUCCESS
-    })
+    (result, loaded.inventory, all_inputs_failed)
 }
 
 fn write_reports(

@@ -3,7 +3,8 @@
 //! File names say what must happen: `fail*` files must produce at least one violation (and the
 //! violations are snapshotted), `pass*` files none, `na*` files must be "not applicable" and
 //! `skip*` files "not evaluated". A fixture may start with `# kube-version: 1.24` to target an
-//! older Kubernetes release.
+//! older Kubernetes release, and hold `# inventory: complete` among its first comment lines to
+//! stand for a cluster scan (every object of the cluster).
 
 use std::fmt::Write;
 use std::path::Path;
@@ -29,6 +30,14 @@ fn settings_for(text: &str) -> Settings {
         .and_then(|l| l.strip_prefix("# kube-version:"))
     {
         settings.kube_version = version.trim().parse().expect("valid kube-version comment");
+    }
+    // Any comment line at the top may say the fixture stands for a whole cluster.
+    if text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .any(|l| l.trim_end() == "# inventory: complete")
+    {
+        settings.inventory_complete = true;
     }
     settings
 }
@@ -144,7 +153,12 @@ fn run_fixture(control: &dyn Control, path: &Path) {
 #[test]
 fn every_control_meets_its_fixtures() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    // `PALISADE_FIXTURES=RBAC` runs only the controls whose ID starts with it.
+    let only = std::env::var("PALISADE_FIXTURES").unwrap_or_default();
     for control in crate::all() {
+        if !control.meta().id.starts_with(only.as_str()) {
+            continue;
+        }
         let dir = root.join(control.meta().id);
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap_or_else(|_| {

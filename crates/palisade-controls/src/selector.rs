@@ -118,6 +118,16 @@ impl<'a> LabelSelector<'a> {
         self.requirements.is_empty()
     }
 
+    /// A label key and the values of which a matching object must carry one, when the
+    /// selector requires such a label (every `matchLabels` entry does): a caller that keeps
+    /// objects by label can test just those objects rather than all of them.
+    pub fn required_label(&self) -> Option<(&'a str, &[&'a str])> {
+        self.requirements
+            .iter()
+            .find(|r| r.operator == Operator::In)
+            .map(|r| (r.key, r.values.as_slice()))
+    }
+
     pub fn matches(&self, labels: Labels<'_>) -> bool {
         self.requirements.iter().all(|r| {
             let value = labels.get(r.key);
@@ -176,6 +186,7 @@ mod tests {
         let selector = LabelSelector::parse(Some(&selector)).unwrap();
         let matching = labels(serde_json::json!({"app": "web", "tier": "edge"}));
         assert!(selector.matches(Labels::of_metadata(Some(&matching))));
+        assert_eq!(selector.required_label(), Some(("app", &["web"][..])));
         for bad in [
             serde_json::json!({"app": "api", "tier": "edge"}),
             serde_json::json!({"app": "web", "tier": "back"}),

@@ -1,6 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
-use super::rules::{Permission, check_rules};
+use super::dangers::{CHANGE_NAMED_WORKLOADS, CREATE_PODS};
+use super::rules::check_rules;
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
@@ -64,42 +65,11 @@ declare_control! {
     }
 }
 
-const WRITE: &[&str] = &["create", "update", "patch"];
-const CHANGE: &[&str] = &["update", "patch"];
-
-const CREATE_PODS: &[Permission] = &[
-    Permission::new("", "pods", &["create"]),
-    Permission::new("", "replicationcontrollers", WRITE),
-    Permission::new("apps", "deployments", WRITE),
-    Permission::new("apps", "replicasets", WRITE),
-    Permission::new("apps", "statefulsets", WRITE),
-    Permission::new("apps", "daemonsets", WRITE),
-    Permission::new("extensions", "deployments", WRITE),
-    Permission::new("extensions", "replicasets", WRITE),
-    Permission::new("extensions", "daemonsets", WRITE),
-    Permission::new("batch", "jobs", WRITE),
-    Permission::new("batch", "cronjobs", WRITE),
-];
-
-/// For a rule limited to named objects, which cannot authorize `create`.
-const CHANGE_NAMED: &[Permission] = &[
-    Permission::new("", "replicationcontrollers", CHANGE),
-    Permission::new("apps", "deployments", CHANGE),
-    Permission::new("apps", "replicasets", CHANGE),
-    Permission::new("apps", "statefulsets", CHANGE),
-    Permission::new("apps", "daemonsets", CHANGE),
-    Permission::new("extensions", "deployments", CHANGE),
-    Permission::new("extensions", "replicasets", CHANGE),
-    Permission::new("extensions", "daemonsets", CHANGE),
-    Permission::new("batch", "jobs", CHANGE),
-    Permission::new("batch", "cronjobs", CHANGE),
-];
-
 impl Check for CreatePods {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         check_rules(resource, "verbs", "can choose what pods run", |rule| {
             if rule.has_resource_names() {
-                CHANGE_NAMED
+                CHANGE_NAMED_WORKLOADS
             } else {
                 CREATE_PODS
             }

@@ -1,6 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
-use super::rules::{Permission, RBAC_GROUP, check_rules};
+use super::dangers::ESCALATION;
+use super::rules::check_rules;
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
@@ -79,21 +80,6 @@ declare_control! {
         fix: FixAvailability::Unsafe,
     }
 }
-
-/// A Role can grant `bind` on ClusterRoles (checked in the namespace of the RoleBinding being
-/// written) and impersonation of its namespace's ServiceAccounts, but not `escalate` on
-/// ClusterRoles nor impersonation of users, groups, UIDs or extras, which are checked outside
-/// namespaces.
-const ESCALATION: &[Permission] = &[
-    Permission::new(RBAC_GROUP, "roles", &["escalate", "bind"]),
-    Permission::new(RBAC_GROUP, "clusterroles", &["bind"]),
-    Permission::cluster(RBAC_GROUP, "clusterroles", &["escalate"]),
-    Permission::cluster("", "users", &["impersonate"]),
-    Permission::cluster("", "groups", &["impersonate"]),
-    Permission::new("", "serviceaccounts", &["impersonate"]),
-    Permission::cluster("authentication.k8s.io", "uids", &["impersonate"]),
-    Permission::cluster("authentication.k8s.io", "userextras/*", &["impersonate"]),
-];
 
 impl Check for EscalateBindImpersonate {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {

@@ -1,9 +1,9 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
-use super::rules::{Permission, check_rules};
+use super::dangers::exec_permissions;
+use super::rules::check_rules;
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
-use crate::settings::KubeVersion;
 
 declare_control! {
     /// ## What it checks
@@ -75,26 +75,9 @@ declare_control! {
     }
 }
 
-const EXEC: &[Permission] = &[
-    Permission::new("", "pods/exec", &["create"]),
-    Permission::new("", "pods/attach", &["create"]),
-    Permission::new("", "pods/ephemeralcontainers", &["patch", "update"]),
-];
-
-/// Before 1.35 a WebSocket upgrade (`GET`) on exec or attach needed only `get`.
-const EXEC_BEFORE_1_35: &[Permission] = &[
-    Permission::new("", "pods/exec", &["create", "get"]),
-    Permission::new("", "pods/attach", &["create", "get"]),
-    Permission::new("", "pods/ephemeralcontainers", &["patch", "update"]),
-];
-
 impl Check for PodExecAttach {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
-        let wanted = if cx.settings.kube_version < KubeVersion::new(1, 35) {
-            EXEC_BEFORE_1_35
-        } else {
-            EXEC
-        };
+        let wanted = exec_permissions(cx.settings.kube_version);
         check_rules(
             resource,
             "resources",

@@ -140,7 +140,7 @@ fn string_list<'a>(rule: &'a Node, index: usize, key: &str) -> Result<&'a [Node]
 }
 
 impl<'a> PolicyRule<'a> {
-    fn parse(node: &'a Node, index: usize, in_role: bool) -> Result<Self, TypeError> {
+    pub(crate) fn parse(node: &'a Node, index: usize, in_role: bool) -> Result<Self, TypeError> {
         if node.as_map().is_none() {
             return Err(type_error(format!("rules[{index}]"), "a mapping", node));
         }
@@ -153,6 +153,13 @@ impl<'a> PolicyRule<'a> {
             resource_names: string_list(node, index, "resourceNames")?,
             non_resource_urls: string_list(node, index, "nonResourceURLs")?,
         })
+    }
+
+    /// The rule as a RoleBinding grants it: a RoleBinding may bind a ClusterRole, whose rules
+    /// then apply only inside the binding's namespace, like a Role's.
+    pub(crate) fn within_namespace(mut self) -> Self {
+        self.in_role = true;
+        self
     }
 
     /// `rules[i]`.

@@ -1,6 +1,7 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity};
 
-use super::rules::{Permission, check_rules};
+use super::dangers::READ_SECRETS;
+use super::rules::check_rules;
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
@@ -64,8 +65,6 @@ declare_control! {
         fix: FixAvailability::Unsafe,
     }
 }
-
-const READ_SECRETS: &[Permission] = &[Permission::new("", "secrets", &["get", "list", "watch"])];
 
 impl Check for SecretsAccess {
     fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {

@@ -89,6 +89,23 @@ impl Skip {
     }
 }
 
+impl Skip {
+    /// A problem found in another object than the one judged (a NetworkPolicy, when judging a
+    /// Deployment): the reason names that object, and there is no span, because a span locates
+    /// a field in the judged object's file.
+    pub fn in_other(resource: &Resource, reason: impl std::fmt::Display) -> Self {
+        let namespace = match &resource.id.namespace {
+            Some(ns) => format!(" in namespace `{ns}`"),
+            None => String::new(),
+        };
+        Skip::new(format!(
+            "{} `{}`{namespace}: {reason}",
+            resource.kind(),
+            resource.id.name
+        ))
+    }
+}
+
 impl From<TypeError> for Skip {
     fn from(err: TypeError) -> Self {
         Skip {

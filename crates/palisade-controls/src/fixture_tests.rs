@@ -5,6 +5,9 @@
 //! `skip*` files "not evaluated". A fixture may start with `# kube-version: 1.24` to target an
 //! older Kubernetes release, and hold `# inventory: complete` among its first comment lines to
 //! stand for a cluster scan (every object of the cluster).
+//!
+//! The day of the scan is fixed, so fixtures give the same result on any day: 2026-11-22,
+//! unless a comment line at the top says otherwise (`# today: 2025-06-01`).
 
 use std::fmt::Write;
 use std::path::Path;
@@ -30,6 +33,14 @@ fn settings_for(text: &str) -> Settings {
         .and_then(|l| l.strip_prefix("# kube-version:"))
     {
         settings.kube_version = version.trim().parse().expect("valid kube-version comment");
+    }
+    settings.today = jiff::civil::date(2026, 11, 22);
+    if let Some(day) = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .find_map(|l| l.strip_prefix("# today:"))
+    {
+        settings.today = day.trim().parse().expect("valid today comment");
     }
     // Any comment line at the top may say the fixture stands for a whole cluster.
     if text

@@ -3,9 +3,11 @@
 //! Every pod-level control goes through [`pod_spec`], so Deployments, CronJobs, Argo Rollouts
 //! and kinds declared in the config file are all judged the same way a bare Pod is.
 
+use std::collections::HashMap;
+
 use palisade_core::{Node, ObjectPath, Resource, TypeError};
 
-use crate::control::Context;
+use crate::control::{Context, ReadScope, Reads};
 
 /// Built-in kinds with a pod template: (API group, kind, path to the pod spec). The pod
 /// template's metadata sits beside the spec (`…template.metadata`), except for a Pod itself.
@@ -64,10 +66,120 @@ const BUILT_IN: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// The built-in workload kinds, as kinds a check reads, at `scope`. Kinds declared in the
+/// config file cannot be listed: [`Reads`] are known when the program is built.
+pub(crate) const fn built_in_reads(scope: ReadScope) -> [Reads; 20] {
+    [
+        Reads {
+            group: "",
+            kind: "Pod",
+            scope,
+        },
+        Reads {
+            group: "",
+            kind: "PodTemplate",
+            scope,
+        },
+        Reads {
+            group: "",
+            kind: "ReplicationController",
+            scope,
+        },
+        Reads {
+            group: "apps",
+            kind: "Deployment",
+            scope,
+        },
+        Reads {
+            group: "apps",
+            kind: "ReplicaSet",
+            scope,
+        },
+        Reads {
+            group: "apps",
+            kind: "StatefulSet",
+            scope,
+        },
+        Reads {
+            group: "apps",
+            kind: "DaemonSet",
+            scope,
+        },
+        Reads {
+            group: "extensions",
+            kind: "Deployment",
+            scope,
+        },
+        Reads {
+            group: "extensions",
+            kind: "ReplicaSet",
+            scope,
+        },
+        Reads {
+            group: "extensions",
+            kind: "DaemonSet",
+            scope,
+        },
+        Reads {
+            group: "batch",
+            kind: "Job",
+            scope,
+        },
+        Reads {
+            group: "batch",
+            kind: "CronJob",
+            scope,
+        },
+        Reads {
+            group: "argoproj.io",
+            kind: "Rollout",
+            scope,
+        },
+        Reads {
+            group: "serving.knative.dev",
+            kind: "Service",
+            scope,
+        },
+        Reads {
+            group: "serving.knative.dev",
+            kind: "Configuration",
+            scope,
+        },
+        Reads {
+            group: "apps.kruise.io",
+            kind: "CloneSet",
+            scope,
+        },
+        Reads {
+            group: "apps.kruise.io",
+            kind: "StatefulSet",
+            scope,
+        },
+        Reads {
+            group: "apps.kruise.io",
+            kind: "DaemonSet",
+            scope,
+        },
+        Reads {
+            group: "apps.kruise.io",
+            kind: "BroadcastJob",
+            scope,
+        },
+        Reads {
+            group: "apps.kruise.io",
+            kind: "AdvancedCronJob",
+            scope,
+        },
+    ]
+}
+
 /// Where the pod spec of a resource is, if it has one.
 fn pod_spec_path(cx: &Context<'_>, resource: &Resource) -> Option<Vec<String>> {
-    let group = resource.id.group();
-    let kind = resource.kind();
+    pod_spec_path_of(cx, resource.id.group(), resource.kind())
+}
+
+/// Where the pod spec of objects of `group`/`kind` is, if they have one.
+fn pod_spec_path_of(cx: &Context<'_>, group: &str, kind: &str) -> Option<Vec<String>> {
     if let Some((_, _, path)) = BUILT_IN.iter().find(|(g, k, _)| *g == group && *k == kind) {
         return Some(path.iter().map(|s| s.to_string()).collect());
     }
@@ -81,6 +193,59 @@ fn pod_spec_path(cx: &Context<'_>, resource: &Resource) -> Option<Vec<String>> {
 /// Whether the resource is a workload (carries a pod spec).
 pub fn is_workload(cx: &Context<'_>, resource: &Resource) -> bool {
     pod_spec_path(cx, resource).is_some()
+}
+
+/// Whether another workload controls this one: a ReplicaSet of a Deployment, a Job of a
+/// CronJob, the Pods of any of them. Such an object repeats its owner's pod template, so
+/// checks that judge what a workload *is* (exposed, isolated, admissible) judge the owner
+/// alone and one finding stands for the whole chain. An owner of another kind (a Node for a
+/// static pod's mirror, an operator's custom resource) does not count: nothing else would
+/// judge the object.
+pub fn owned_by_workload(cx: &Context<'_>, resource: &Resource) -> Result<bool, TypeError> {
+    let Some(metadata) = resource.root.map_field("metadata")? else {
+        return Ok(false);
+    };
+    for owner in metadata.seq_field("ownerReferences")? {
+        let owner = owner.expect_map("ownerReferences")?;
+        let (Some(api_version), Some(kind)) =
+            (owner.str_field("apiVersion")?, owner.str_field("kind")?)
+        else {
+            continue;
+        };
+        let group = api_version.split_once('/').map_or("", |(group, _)| group);
+        if pod_spec_path_of(cx, group, kind).is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The workloads that no other workload controls, by namespace, as inventory positions.
+struct TopLevelByNamespace(HashMap<String, Vec<u32>>);
+
+/// The workloads of `namespace` that no other workload controls, in inventory order. The
+/// lookup is built once per scan, so asking for every namespace stays linear. An object whose
+/// `ownerReferences` cannot be read counts as not controlled.
+pub(crate) fn top_level_workloads_in<'a>(cx: &Context<'a>, namespace: &str) -> Vec<&'a Resource> {
+    let lookup = cx.index.derived(|| {
+        let mut by_namespace: HashMap<String, Vec<u32>> = HashMap::new();
+        for (position, resource) in cx.inventory.resources.iter().enumerate() {
+            let (Some(ns), Ok(position)) = (&resource.id.namespace, u32::try_from(position)) else {
+                continue;
+            };
+            if is_workload(cx, resource) && !owned_by_workload(cx, resource).unwrap_or(false) {
+                by_namespace.entry(ns.clone()).or_default().push(position);
+            }
+        }
+        TopLevelByNamespace(by_namespace)
+    });
+    lookup
+        .0
+        .get(namespace)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .filter_map(|&position| cx.index.at(position))
+        .collect()
 }
 
 /// A pod spec inside a resource, with the paths needed to report on it.
@@ -255,5 +420,22 @@ impl<'a> PodSpec<'a> {
             .enumerate()
             .map(|(i, v)| Ok((v.expect_map("volumes")?, path.index(i))))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_reads_list_every_built_in_kind() {
+        let reads = built_in_reads(ReadScope::Cluster);
+        assert_eq!(BUILT_IN.len(), reads.len());
+        for (group, kind, _) in BUILT_IN {
+            assert!(
+                reads.iter().any(|r| r.group == *group && r.kind == *kind),
+                "{group}/{kind} missing from built_in_reads"
+            );
+        }
     }
 }

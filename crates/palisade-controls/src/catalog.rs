@@ -17,6 +17,7 @@ static CATALOG: LazyLock<Vec<&'static dyn Control>> = LazyLock::new(|| {
         crate::net::CONTROLS,
         crate::ns::CONTROLS,
         crate::api::CONTROLS,
+        crate::adm::CONTROLS,
     ]
     .concat();
     all.sort_by_key(|c| c.meta().id);

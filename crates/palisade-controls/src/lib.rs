@@ -15,6 +15,7 @@ pub mod selector;
 mod settings;
 pub mod workload;
 
+mod adm;
 mod api;
 mod img;
 mod net;

@@ -1,7 +1,9 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
 use super::binding::{Binding, RoleRef, Subject};
-use crate::control::{Check, Context, Skip, Verdict};
+use super::effective::Effective;
+use super::rules::{RBAC_GROUP, join_and};
+use crate::control::{Check, Context, Reads, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -21,7 +23,13 @@ declare_control! {
     /// RoleBinding kubeadm creates in `kube-public` so that joining nodes can read the public
     /// `cluster-info` ConfigMap (`kubeadm:bootstrap-signer-clusterinfo`) is not reported
     /// either. A bound role that is neither built in nor scanned is reported: it cannot be
-    /// shown harmless.
+    /// shown harmless. An aggregated ClusterRole is judged by its own rules and those of every
+    /// ClusterRole it aggregates (see RBAC-013); one that aggregates nothing yet is reported,
+    /// since whatever is labelled for it later joins it.
+    ///
+    /// The message lists the dangerous permissions everyone gets through the role (reading
+    /// Secrets, creating workloads, exec, escalation, everything), the default roles and
+    /// aggregated ClusterRoles included.
     ///
     /// ## Why it matters
     /// Anything granted to these subjects is granted to anyone who can reach the API server,
@@ -98,6 +106,12 @@ fn is_kubeadm_cluster_info(binding: &Binding<'_>, role_ref: RoleRef<'_>) -> bool
 }
 
 impl Check for AnonymousBinding {
+    /// The bound role, and the ClusterRoles aggregated into it, decide what everyone gets.
+    const READS: &'static [Reads] = &[
+        Reads::namespace(RBAC_GROUP, "Role"),
+        Reads::cluster(RBAC_GROUP, "ClusterRole"),
+    ];
+
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(binding) = Binding::of(resource) else {
             return Ok(Verdict::NotApplicable);
@@ -112,6 +126,21 @@ impl Check for AnonymousBinding {
         {
             return Ok(Verdict::pass());
         }
+        // What everyone gets, through aggregation and the default roles too. A role that
+        // cannot be read is reported all the same, without the list.
+        let dangers: Vec<&str> = match Effective::of(cx, &binding, role_ref) {
+            Ok(Some(effective)) => effective
+                .dangers(cx.settings.kube_version)
+                .into_iter()
+                .map(|d| d.short())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let consequence = if dangers.is_empty() {
+            String::new()
+        } else {
+            format!("; with it they can {}", join_and(&dangers))
+        };
         let violations = subjects
             .iter()
             .filter_map(|s| {
@@ -119,7 +148,7 @@ impl Check for AnonymousBinding {
                 Some(Violation::new(
                     s.name_path(),
                     format!(
-                        "grants {role_ref} {} to {s}, which is {who}",
+                        "grants {role_ref} {} to {s}, which is {who}{consequence}",
                         binding.scope()
                     ),
                 ))

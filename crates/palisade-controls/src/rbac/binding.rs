@@ -5,7 +5,8 @@ use std::fmt;
 
 use palisade_core::{ObjectPath, Resource, TypeError};
 
-use super::rules::{RBAC_GROUP, rules_of};
+use super::effective::Effective;
+use super::rules::RBAC_GROUP;
 use crate::control::{Context, Skip};
 
 /// A RoleBinding or ClusterRoleBinding.
@@ -179,23 +180,25 @@ impl<'a> Binding<'a> {
     }
 
     /// Whether the bound role only lets its subjects discover the API and themselves: one of
-    /// the built-in discovery ClusterRoles, or a scanned role whose every rule does no more.
-    /// An aggregated role without rules, or one that is not among the scanned resources and not
-    /// built in, is not known to be harmless.
-    pub(crate) fn grants_only_discovery(&self, cx: &Context<'a>, role_ref: RoleRef<'_>) -> bool {
+    /// the built-in discovery ClusterRoles, or a scanned role whose every rule does no more,
+    /// the rules of the ClusterRoles aggregated into it included. A role that is not among the
+    /// scanned resources and not built in, or that cannot be read, is not known to be
+    /// harmless; nor is an aggregated role that nothing is aggregated into yet (whatever is
+    /// labelled for it later joins it).
+    pub(crate) fn grants_only_discovery(&self, cx: &Context<'a>, role_ref: RoleRef<'a>) -> bool {
         if role_ref.kind == "ClusterRole" && DISCOVERY_ROLES.contains(&role_ref.name) {
             return true;
         }
-        let Some(role) = self.bound_role(cx, role_ref) else {
+        let Ok(Some(effective)) = Effective::of(cx, self, role_ref) else {
             return false;
         };
-        let aggregated = role.root.get_present("aggregationRule").is_some();
-        match rules_of(role) {
-            Ok(Some(rules)) => {
-                !(aggregated && rules.is_empty()) && rules.iter().all(|r| r.is_discovery_only())
-            }
-            _ => false,
-        }
+        let aggregated = effective
+            .bound
+            .root
+            .get_present("aggregationRule")
+            .is_some();
+        !(aggregated && effective.grants.is_empty())
+            && effective.grants.iter().all(|g| g.rule.is_discovery_only())
     }
 }
 

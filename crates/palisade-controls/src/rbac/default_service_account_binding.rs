@@ -1,7 +1,8 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
 use super::binding::{Binding, Subject};
-use crate::control::{Check, Context, Skip, Verdict};
+use super::rules::RBAC_GROUP;
+use crate::control::{Check, Context, Reads, Skip, Verdict};
 use crate::refs::*;
 
 declare_control! {
@@ -113,6 +114,12 @@ fn default_account(subject: &Subject<'_>) -> Option<(String, bool)> {
 }
 
 impl Check for DefaultServiceAccountBinding {
+    /// The bound role decides whether a group binding only grants discovery.
+    const READS: &'static [Reads] = &[
+        Reads::namespace(RBAC_GROUP, "Role"),
+        Reads::cluster(RBAC_GROUP, "ClusterRole"),
+    ];
+
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         let Some(binding) = Binding::of(resource) else {
             return Ok(Verdict::NotApplicable);

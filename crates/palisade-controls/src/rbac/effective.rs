@@ -444,6 +444,18 @@ impl<'a> Effective<'a> {
         out
     }
 
+    /// The dangerous permissions the binding grants; only [`Danger::Everything`] when it
+    /// grants everything, which includes the rest.
+    pub(crate) fn dangers(&self, version: KubeVersion) -> Vec<Danger> {
+        if self.everything().is_some() {
+            return vec![Danger::Everything];
+        }
+        Danger::ALL
+            .into_iter()
+            .filter(|&d| self.find(d, version).is_some())
+            .collect()
+    }
+
     /// The first rule granting everything (`*` verbs, resources and API groups).
     pub(crate) fn everything(&self) -> Option<&Grant<'a>> {
         self.grants.iter().find(|g| g.rule.grants_everything())

@@ -309,7 +309,7 @@ impl<'a> Effective<'a> {
         while let Some((role, via)) = queue.get(next).cloned() {
             next += 1;
             let rules = rules_of(role)
-                .map_err(|e| Skip::new(format!("{} cannot be read: {e}", name_role(role))))?
+                .map_err(|e| Skip::in_other(role, e))?
                 .unwrap_or_default();
             grants.extend(rules.into_iter().map(|rule| Grant {
                 rule: if namespaced {
@@ -326,9 +326,9 @@ impl<'a> Effective<'a> {
             let Some(members) = index.members.get(role.id.name.as_str()) else {
                 continue;
             };
-            let members = members.as_ref().map_err(|reason| {
-                Skip::new(format!("{} cannot be read: {reason}", name_role(role)))
-            })?;
+            let members = members
+                .as_ref()
+                .map_err(|reason| Skip::in_other(role, reason))?;
             let mut via = via;
             if !std::ptr::eq(role, bound) {
                 via.push(role.id.name.as_str());

@@ -8,7 +8,7 @@ use super::effective::{Effective, RbacIndex, SubjectKey};
 use super::rules::{RBAC_GROUP, join_and};
 use crate::control::{Check, Context, Reads, Skip, Verdict};
 use crate::refs::*;
-use crate::workload::{PodSpec, pod_spec};
+use crate::workload::{PodSpec, owned_by_workload, pod_spec};
 
 declare_control! {
     /// ## What it checks
@@ -23,6 +23,10 @@ declare_control! {
     /// `system:serviceaccounts`, `system:serviceaccounts:<namespace>` and
     /// `system:authenticated`. RoleBindings grant in their namespace, ClusterRoleBindings
     /// everywhere; roles are resolved with aggregation and the default roles (see RBAC-013).
+    ///
+    /// An object that another workload controls (a ReplicaSet of a Deployment, the Pods of a
+    /// Job, per `ownerReferences`) is not judged: it runs as its owner's ServiceAccount, and
+    /// the owner's finding stands for the whole chain.
     ///
     /// One finding per workload, on its `serviceAccountName`, listing each permission with
     /// where it is held (cluster-wide where some ClusterRoleBinding grants it) and the binding,
@@ -162,9 +166,7 @@ fn token(
                 Some(sa) => sa
                     .root
                     .bool_field("automountServiceAccountToken")
-                    .map_err(|e| {
-                        Skip::new(format!("ServiceAccount `{account}` cannot be read: {e}"))
-                    })?,
+                    .map_err(|e| Skip::in_other(sa, e))?,
                 None => None,
             };
             match setting {
@@ -197,6 +199,10 @@ impl Check for WorkloadServiceAccount {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);
         };
+        // A ReplicaSet of a Deployment, the Pods of a Job: the owner's finding stands for them.
+        if owned_by_workload(cx, resource)? {
+            return Ok(Verdict::NotApplicable);
+        }
         let account = account_name(&pod)?;
         let namespace = resource.id.namespace.as_deref();
         let mut subjects = vec![(
@@ -226,12 +232,10 @@ impl Check for WorkloadServiceAccount {
                     continue;
                 };
                 let role_ref = binding.role_ref().map_err(|skip| {
-                    Skip::new(format!(
-                        "{} `{}`, which grants to the pod's ServiceAccount, cannot be read: {}",
-                        resource.kind(),
-                        binding.name(),
-                        skip.reason
-                    ))
+                    Skip::in_other(
+                        resource,
+                        format_args!("names the pod's ServiceAccount, but {}", skip.reason),
+                    )
                 })?;
                 let Some(effective) = Effective::of(cx, &binding, role_ref)? else {
                     continue;

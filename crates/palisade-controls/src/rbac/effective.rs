@@ -14,9 +14,10 @@
 //! costs the rules of its role and of the roles aggregated into it; finding what a
 //! ServiceAccount holds costs the bindings that name it or a group it belongs to.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use palisade_core::{Node, Resource, Violation};
 
@@ -81,7 +82,7 @@ enum RoleAt {
 type RoleKey = (bool, Option<String>, String);
 
 /// The lookups effective-permission checks share, built once per scan.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RbacIndex {
     /// Subject → (binding position, subject index) of every binding naming it.
     by_subject: HashMap<SubjectKey, Vec<(u32, usize)>>,
@@ -92,6 +93,19 @@ pub(crate) struct RbacIndex {
     members: HashMap<String, Result<Vec<RoleAt>, String>>,
     /// Names of the scanned ClusterRoles some aggregation rule selects.
     aggregated: HashSet<String>,
+    /// What each binding that names a subject grants of the dangerous permissions, worked out
+    /// the first time a check asks (bindings to groups such as `system:serviceaccounts` are
+    /// asked about for every workload), for the Kubernetes version the index was built for.
+    dangers: HashMap<u32, OnceLock<Result<Vec<HeldDanger>, Skip>>>,
+    version: KubeVersion,
+}
+
+/// A dangerous permission a binding grants: which, and where the rule comes from
+/// ([`Effective::source`]).
+#[derive(Clone, Debug)]
+pub(crate) struct HeldDanger {
+    pub danger: Danger,
+    pub source: String,
 }
 
 impl RbacIndex {
@@ -101,7 +115,14 @@ impl RbacIndex {
     }
 
     fn build(cx: &Context<'_>) -> RbacIndex {
-        let mut index = RbacIndex::default();
+        let mut index = RbacIndex {
+            by_subject: HashMap::new(),
+            referenced: HashSet::new(),
+            members: HashMap::new(),
+            aggregated: HashSet::new(),
+            dangers: HashMap::new(),
+            version: cx.settings.kube_version,
+        };
         for kind in ["RoleBinding", "ClusterRoleBinding"] {
             for (position, resource) in cx.index.of_kind_at(RBAC_GROUP, kind) {
                 let Some(binding) = Binding::of(resource) else {
@@ -112,6 +133,7 @@ impl RbacIndex {
                 if let Ok(role_ref) = binding.role_ref() {
                     index.referenced.insert(role_key(&binding, role_ref));
                 }
+                index.dangers.insert(position, OnceLock::new());
                 for subject in binding.subjects().unwrap_or_default() {
                     if let Some(key) = SubjectKey::of(&subject) {
                         index
@@ -189,18 +211,54 @@ impl RbacIndex {
         }
     }
 
-    /// The bindings naming this subject: (binding, subject index).
+    /// The bindings naming this subject: (position, binding, subject index).
     pub(crate) fn bindings_of<'a>(
         &self,
         cx: &Context<'a>,
         key: &SubjectKey,
-    ) -> Vec<(&'a Resource, usize)> {
+    ) -> Vec<(u32, &'a Resource, usize)> {
         self.by_subject
             .get(key)
             .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter_map(|&(position, subject)| Some((cx.index.at(position)?, subject)))
+            .filter_map(|&(position, subject)| Some((position, cx.index.at(position)?, subject)))
             .collect()
+    }
+
+    /// What the binding at `position` (from [`RbacIndex::bindings_of`]) grants of the
+    /// dangerous permissions, worked out once per scan. Empty when its role is unknown.
+    pub(crate) fn dangers_of<'s>(
+        &'s self,
+        cx: &Context<'_>,
+        position: u32,
+        binding: &Binding<'_>,
+    ) -> Result<Cow<'s, [HeldDanger]>, Skip> {
+        let work = || -> Result<Vec<HeldDanger>, Skip> {
+            let role_ref = binding
+                .role_ref()
+                .map_err(|skip| Skip::in_other(binding.resource, skip.reason))?;
+            let Some(effective) = Effective::of(cx, binding, role_ref)? else {
+                return Ok(Vec::new());
+            };
+            Ok(Danger::ALL
+                .into_iter()
+                .filter_map(|danger| {
+                    let (grant, _) = effective.find(danger, cx.settings.kube_version)?;
+                    Some(HeldDanger {
+                        danger,
+                        source: effective.source(grant),
+                    })
+                })
+                .collect())
+        };
+        match self.dangers.get(&position) {
+            Some(slot) if self.version == cx.settings.kube_version => slot
+                .get_or_init(work)
+                .as_deref()
+                .map(Cow::Borrowed)
+                .map_err(Clone::clone),
+            _ => work().map(Cow::Owned),
+        }
     }
 
     /// Whether some binding refers to this Role or ClusterRole.

@@ -4,7 +4,7 @@ use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
 use super::binding::Binding;
 use super::dangers::Danger;
-use super::effective::{Effective, RbacIndex, SubjectKey};
+use super::effective::{HeldDanger, RbacIndex, SubjectKey};
 use super::rules::{RBAC_GROUP, join_and};
 use crate::control::{Check, Context, Reads, Skip, Verdict};
 use crate::refs::*;
@@ -224,44 +224,27 @@ impl Check for WorkloadServiceAccount {
         );
 
         let index = RbacIndex::of(cx);
-        let version = cx.settings.kube_version;
         let mut held: BTreeMap<Danger, Held> = BTreeMap::new();
         for (key, group) in &subjects {
-            for (resource, _) in index.bindings_of(cx, key) {
+            for (position, resource, _) in index.bindings_of(cx, key) {
                 let Some(binding) = Binding::of(resource) else {
                     continue;
                 };
-                let role_ref = binding.role_ref().map_err(|skip| {
-                    Skip::in_other(
-                        resource,
-                        format_args!("names the pod's ServiceAccount, but {}", skip.reason),
-                    )
-                })?;
-                let Some(effective) = Effective::of(cx, &binding, role_ref)? else {
-                    continue;
-                };
-                for danger in Danger::ALL {
-                    let Some((grant, _)) = effective.find(danger, version) else {
-                        continue;
-                    };
-                    let cluster_wide = binding.is_cluster_wide();
+                let dangers = index.dangers_of(cx, position, &binding)?;
+                let cluster_wide = binding.is_cluster_wide();
+                for HeldDanger { danger, source } in dangers.iter() {
                     if held
-                        .get(&danger)
+                        .get(danger)
                         .is_some_and(|h| h.cluster_wide || !cluster_wide)
                     {
                         continue;
                     }
-                    let mut path = format!(
-                        "{} `{}` → {}",
-                        resource.kind(),
-                        binding.name(),
-                        effective.source(grant)
-                    );
+                    let mut path = format!("{} `{}` → {source}", resource.kind(), binding.name());
                     if let Some(group) = group {
                         path = format!("{path}, bound to the group `{group}`");
                     }
                     held.insert(
-                        danger,
+                        *danger,
                         Held {
                             cluster_wide,
                             scope: binding.scope(),

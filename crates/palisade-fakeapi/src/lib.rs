@@ -209,12 +209,30 @@ impl FakeApiServerBuilder {
     }
 
     /// Makes every request for a resource fail with this HTTP code (e.g. 500 `InternalError`,
-    /// 503 `ServiceUnavailable`, 429 `TooManyRequests`), answered with a real `Status`.
+    /// 503 `ServiceUnavailable`, 429 `TooManyRequests`), answered with a real `Status`; 429,
+    /// 503 and 504 carry `Retry-After: 1`.
+    ///
+    /// Note that kube's default client retries 429, 503 and 504 (up to 15 times, honouring
+    /// `Retry-After`), so a resource that always answers those takes long to fail; use 500 for
+    /// quick failures, or [`fail_times`](Self::fail_times) to test recovery.
     pub fn fail(mut self, group: &str, plural: &str, code: u16) -> Self {
         self.fail.push(FailRule {
             group: group.to_string(),
             plural: plural.to_string(),
             code,
+            remaining: None,
+        });
+        self
+    }
+
+    /// Like [`fail`](Self::fail) for the first `times` requests for the resource only; later
+    /// ones are served.
+    pub fn fail_times(mut self, group: &str, plural: &str, code: u16, times: usize) -> Self {
+        self.fail.push(FailRule {
+            group: group.to_string(),
+            plural: plural.to_string(),
+            code,
+            remaining: Some(Arc::new(std::sync::atomic::AtomicUsize::new(times))),
         });
         self
     }

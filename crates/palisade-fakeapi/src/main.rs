@@ -11,7 +11,6 @@ use palisade_fakeapi::FakeApiServer;
 #[derive(Parser, Debug)]
 #[command(
     name = "palisade-fakeapi",
-    version,
     about = "Fake Kubernetes API server for tests and benchmarks"
 )]
 struct Args {

@@ -3,7 +3,7 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -44,6 +44,23 @@ pub(crate) struct FailRule {
     pub group: String,
     pub plural: String,
     pub code: u16,
+    /// How many more requests fail; None: all of them.
+    pub remaining: Option<Arc<AtomicUsize>>,
+}
+
+impl FailRule {
+    /// Whether this rule fails the current request (using up one of its failures).
+    fn applies(&self, ty: &ResourceType) -> bool {
+        if self.group != ty.group || self.plural != ty.plural {
+            return false;
+        }
+        match &self.remaining {
+            None => true,
+            Some(n) => n
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -592,7 +609,7 @@ fn resource(
     if !target.ty.verbs.iter().any(|v| v == verb) {
         return status(
             405,
-            &format!("the server does not allow this method on the requested resource"),
+            "the server does not allow this method on the requested resource",
             Some(details(&target.ty, name)),
         );
     }
@@ -621,12 +638,7 @@ fn resource(
 /// A configured failure or denial for this request, if any.
 fn configured_failure(ctx: &Ctx<'_>, t: &Target<'_>, verb: &str) -> Option<Resp> {
     let ty = &t.ty;
-    if let Some(f) = ctx
-        .settings
-        .fail
-        .iter()
-        .find(|f| f.group == ty.group && f.plural == ty.plural)
-    {
+    if let Some(f) = ctx.settings.fail.iter().find(|f| f.applies(ty)) {
         let message = match f.code {
             500 => format!(
                 "an error on the server (\"injected failure for {}\") has prevented the request from succeeding",
@@ -714,11 +726,9 @@ struct Filter {
 }
 
 impl Filter {
-    fn from_query(t: &Target<'_>, q: &Query) -> Result<Self, Resp> {
-        let labels = LabelSelector::parse(q.get("labelSelector").unwrap_or_default())
-            .map_err(|e| status(400, &e, None))?;
-        let fields = FieldSelector::parse(q.get("fieldSelector").unwrap_or_default(), &t.ty.kind)
-            .map_err(|e| status(400, &e, None))?;
+    fn from_query(t: &Target<'_>, q: &Query) -> Result<Self, String> {
+        let labels = LabelSelector::parse(q.get("labelSelector").unwrap_or_default())?;
+        let fields = FieldSelector::parse(q.get("fieldSelector").unwrap_or_default(), &t.ty.kind)?;
         Ok(Filter {
             namespace: t.namespace.map(str::to_string),
             labels,
@@ -799,7 +809,7 @@ fn list(ctx: &Ctx<'_>, t: &Target<'_>, q: &Query, accept: Option<&str>) -> Resp 
     let meta = repr == Repr::Metadata;
     let filter = match Filter::from_query(t, q) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(e) => return status(400, &e, None),
     };
     let mut limit = match q.get("limit").filter(|l| !l.is_empty()) {
         None => None,
@@ -976,7 +986,7 @@ fn start_watch(ctx: &Ctx<'_>, t: &Target<'_>, q: &Query, accept: Option<&str>) -
     };
     let filter = match Filter::from_query(t, q) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(e) => return status(400, &e, None),
     };
     let rv_raw = q.get("resourceVersion").filter(|s| !s.is_empty());
     let rv_match = q.get("resourceVersionMatch").filter(|s| !s.is_empty());

@@ -55,12 +55,13 @@ impl Default for CollectOptions {
 }
 
 impl CollectOptions {
-    fn excluded(&self, namespace: Option<&str>) -> bool {
+    /// Whether objects of `namespace` are left out altogether (`--exclude-namespace`).
+    pub fn excluded(&self, namespace: Option<&str>) -> bool {
         namespace.is_some_and(|ns| self.exclude_namespaces.iter().any(|x| x == ns))
     }
 
     /// Whether an object is judged, or only read as context for others.
-    fn judged(&self, resource: &Resource, namespaced: bool) -> bool {
+    pub fn judged(&self, resource: &Resource, namespaced: bool) -> bool {
         if self.namespaces.is_empty() {
             return true;
         }

@@ -328,10 +328,27 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The planned controls, in the order [`Evaluator::some_controls`] numbers them.
+    pub fn controls(&self) -> &[&'static dyn Control] {
+        &self.plan.controls
+    }
+
     /// Judges one resource with every planned control. Context-only resources are not judged.
     pub fn resource(&self, resource: &Resource) -> ResourceOutcome {
+        self.some_controls(resource, &|_| true)
+    }
+
+    /// Judges one resource with the planned controls whose position `wanted` accepts; what
+    /// `palisade watch` re-runs when an object such a control reads changes.
+    pub fn some_controls(
+        &self,
+        resource: &Resource,
+        wanted: &dyn Fn(usize) -> bool,
+    ) -> ResourceOutcome {
         let mut tally = Tally::new(self.plan);
-        self.evaluate_into(resource, &mut tally);
+        if self.judges(resource) {
+            evaluate_resource(self, resource, &mut tally, wanted);
+        }
         ResourceOutcome {
             findings: tally.findings.into_iter().flatten().collect(),
             suppressed: tally.suppressed,
@@ -355,14 +372,23 @@ impl<'a> Evaluator<'a> {
             .map(|(gap, _)| *gap)
     }
 
+    fn judges(&self, resource: &Resource) -> bool {
+        !resource.origin.context_only
+    }
+
     fn evaluate_into(&self, resource: &Resource, tally: &mut Tally) {
-        if !resource.origin.context_only {
-            evaluate_resource(self, resource, tally);
+        if self.judges(resource) {
+            evaluate_resource(self, resource, tally, &|_| true);
         }
     }
 }
 
-fn evaluate_resource(run: &Evaluator<'_>, resource: &Resource, tally: &mut Tally) {
+fn evaluate_resource(
+    run: &Evaluator<'_>,
+    resource: &Resource,
+    tally: &mut Tally,
+    wanted: &dyn Fn(usize) -> bool,
+) {
     let (plan, cx, inventory) = (run.plan, &run.cx, run.inventory);
     let ignores = if plan.inline_ignores {
         InlineIgnores::read(resource, plan.today)
@@ -394,6 +420,9 @@ fn evaluate_resource(run: &Evaluator<'_>, resource: &Resource, tally: &mut Tally
             .clone()
     };
     for (index, control) in plan.controls.iter().enumerate() {
+        if !wanted(index) {
+            continue;
+        }
         let meta = control.meta();
         let summary = &mut tally.summaries[index];
         let verdict = match control.check(cx, resource) {

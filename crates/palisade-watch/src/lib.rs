@@ -6,10 +6,13 @@
 
 pub mod event;
 pub mod metrics;
+pub mod monitor;
 pub mod server;
 pub mod sink;
+mod state;
 
 pub use event::{Change, FindingEvent, fingerprint};
 pub use metrics::{EvaluationScope, Metrics};
+pub use monitor::{Outputs, WatchConfig, watch_cluster};
 pub use server::{Health, Server, serve};
 pub use sink::{RetryPolicy, SinkConfig, SinkError, SinkKind, SinkSet};

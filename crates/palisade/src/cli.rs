@@ -20,6 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Scan manifests: files, directories (recursive), `-` for stdin, Helm charts, Kustomize directories.
     Scan(Box<ScanArgs>),
+    /// Watch live clusters: judge every change as it happens and alert on findings opened,
+    /// resolved or changed (JSON lines on stdout, webhooks, Slack), with Prometheus metrics.
+    Watch(Box<WatchArgs>),
     /// List the built-in controls.
     Controls(ControlsArgs),
     /// Print the documentation of a control (by ID or by another tool's ID).
@@ -122,6 +125,53 @@ pub struct ScanArgs {
     /// When to colour terminal output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub clusters: ClusterArgs,
+    /// Judge only this namespace; repeatable (cluster-scoped objects are still read as context).
+    #[arg(long = "namespace", short = 'n', value_name = "NAMESPACE")]
+    pub namespaces: Vec<String>,
+    /// Neither read nor judge this namespace; repeatable.
+    #[arg(long = "exclude-namespace", value_name = "NAMESPACE")]
+    pub exclude_namespaces: Vec<String>,
+
+    /// POST each event as JSON to this URL; repeatable.
+    #[arg(long = "alert-webhook", value_name = "URL")]
+    pub webhooks: Vec<String>,
+    /// Least severity sent to --alert-webhook receivers (default: info, i.e. everything).
+    #[arg(long, value_name = "SEVERITY", default_value = "info")]
+    pub webhook_min_severity: String,
+    /// Post each event to this Slack-compatible incoming webhook; repeatable.
+    #[arg(long = "slack-webhook", value_name = "URL")]
+    pub slack_webhooks: Vec<String>,
+    /// Least severity sent to Slack (default: high).
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    pub slack_min_severity: String,
+    /// Least severity written to stdout as JSON lines (default: info).
+    #[arg(long, value_name = "SEVERITY", default_value = "info")]
+    pub stdout_min_severity: String,
+    /// Do not write events to stdout.
+    #[arg(long)]
+    pub no_stdout: bool,
+    /// Serve /metrics, /healthz and /readyz on this address, e.g. 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
+    /// Only run these controls (IDs, aliases or families); repeatable, comma-separated.
+    #[arg(long, value_name = "CONTROLS", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Do not run these controls (IDs, aliases or families); repeatable, comma-separated.
+    #[arg(long, value_name = "CONTROLS", value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Judge as this Kubernetes version instead of each cluster's own.
+    #[arg(long, value_name = "VERSION")]
+    pub kube_version: Option<String>,
+    /// Configuration file (default: `.palisade.yaml` in the current directory or above).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Which clusters to talk to; shared by `scan --cluster` and `watch`.

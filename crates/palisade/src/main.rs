@@ -4,6 +4,7 @@ mod catalog_view;
 mod cli;
 mod cluster;
 mod scan;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Scan(args) => scan::run(*args),
+        Command::Watch(args) => watch::run(*args),
         Command::Controls(args) => catalog_view::list(&args),
         Command::Explain { control } => catalog_view::explain(&control),
     };

@@ -43,6 +43,9 @@ declare_control! {
     /// checks (C-0255, C-0267, C-0272) pass such workloads.
     ///
     /// Bindings to roles that are neither scanned nor built in grant nothing Palisade can see.
+    /// A workload that sets no namespace lands wherever `kubectl` is pointed; it matches
+    /// subjects that set no namespace either (a ServiceAccount subject of a RoleBinding
+    /// without one), not a subject naming some namespace, which may or may not be its own.
     ///
     /// ## Why it matters
     /// Whoever gets code running in the container (a vulnerable dependency, an injection)

@@ -571,6 +571,165 @@ pub(crate) fn check_binding(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use palisade_core::{Inventory, InventoryIndex};
+
+    use crate::settings::Settings;
+
+    fn inventory(text: &str) -> Inventory {
+        let mut inventory = Inventory::default();
+        let source = inventory.add_source("test.yaml", text);
+        let mut diagnostics = Vec::new();
+        palisade_load::load_source(
+            &mut inventory,
+            source,
+            Default::default(),
+            &|_| None,
+            &mut diagnostics,
+        );
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        inventory
+    }
+
+    /// The dangers of the binding named `name`, as `Danger` debug names.
+    fn dangers_of(text: &str, name: &str) -> Vec<Danger> {
+        let inventory = inventory(text);
+        let index = InventoryIndex::new(&inventory);
+        let settings = Settings::default();
+        let cx = Context {
+            settings: &settings,
+            inventory: &inventory,
+            index: &index,
+        };
+        let resource = inventory
+            .resources
+            .iter()
+            .find(|r| r.id.name == name && Binding::of(r).is_some())
+            .expect("binding");
+        let binding = Binding::of(resource).unwrap();
+        let effective = Effective::of(&cx, &binding, binding.role_ref().unwrap())
+            .unwrap()
+            .expect("known role");
+        effective.dangers(settings.kube_version)
+    }
+
+    const BINDINGS: &str = "
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: cluster}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: team}
+subjects: [{kind: Group, name: team}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: namespaced, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: team}
+subjects: [{kind: Group, name: team}]
+";
+
+    #[test]
+    fn selectors_without_a_required_label_test_every_cluster_role() {
+        let text = format!(
+            "{BINDINGS}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: team}}
+aggregationRule:
+  clusterRoleSelectors:
+    - matchExpressions: [{{key: example.com/team, operator: Exists}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: team-secrets, labels: {{example.com/team: any}}}}
+rules: [{{apiGroups: [''], resources: [secrets], verbs: [get]}}]
+"
+        );
+        assert_eq!(dangers_of(&text, "cluster"), vec![Danger::ReadSecrets]);
+    }
+
+    #[test]
+    fn a_scanned_role_takes_the_place_of_the_built_in_one() {
+        let text = format!(
+            "{BINDINGS}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: team}}
+aggregationRule:
+  clusterRoleSelectors:
+    - matchLabels: {{rbac.authorization.k8s.io/aggregate-to-edit: 'true'}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: system:aggregate-to-edit, labels: {{rbac.authorization.k8s.io/aggregate-to-edit: 'true'}}}}
+rules: [{{apiGroups: [''], resources: [configmaps], verbs: [get]}}]
+"
+        );
+        // The built-in `view` is still selected (it carries the label); the scanned
+        // `system:aggregate-to-edit` replaces the built-in one, which would read Secrets.
+        assert_eq!(dangers_of(&text, "cluster"), Vec::<Danger>::new());
+    }
+
+    #[test]
+    fn a_role_binding_grants_only_what_is_checked_in_its_namespace() {
+        let text = format!(
+            "{BINDINGS}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {{name: team}}
+rules:
+  - {{apiGroups: [''], resources: [users], verbs: [impersonate]}}
+  - {{apiGroups: [''], resources: [pods/exec], verbs: [create]}}
+"
+        );
+        assert_eq!(
+            dangers_of(&text, "cluster"),
+            vec![Danger::ExecIntoPods, Danger::Escalate]
+        );
+        assert_eq!(dangers_of(&text, "namespaced"), vec![Danger::ExecIntoPods]);
+    }
+
+    #[test]
+    fn the_index_finds_subjects_however_they_are_named() {
+        let inventory = inventory(
+            "
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: by-kind, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{kind: ServiceAccount, name: web}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: by-user}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{kind: User, name: 'system:serviceaccount:shop:web'}, {kind: Group, name: ops}]
+",
+        );
+        let index = InventoryIndex::new(&inventory);
+        let settings = Settings::default();
+        let cx = Context {
+            settings: &settings,
+            inventory: &inventory,
+            index: &index,
+        };
+        let rbac = RbacIndex::of(&cx);
+        assert!(Arc::ptr_eq(&rbac, &RbacIndex::of(&cx)), "built once");
+        let web = SubjectKey::ServiceAccount {
+            namespace: Some("shop".into()),
+            name: "web".into(),
+        };
+        let names: Vec<&str> = rbac
+            .bindings_of(&cx, &web)
+            .into_iter()
+            .map(|(_, b, _)| b.id.name.as_str())
+            .collect();
+        assert_eq!(names, ["by-kind", "by-user"]);
+        assert_eq!(
+            rbac.bindings_of(&cx, &SubjectKey::Group("ops".into()))
+                .len(),
+            1
+        );
+        assert!(rbac.is_referenced(builtin::cluster_role_named("edit").unwrap()));
+    }
 
     #[test]
     fn service_account_user_names_are_parsed_strictly() {

@@ -110,7 +110,7 @@ mod tests {
             "data": {"password": "aHVudGVyMg=="}, "stringData": {"token": "x"}
         });
         let r = resource(item, "v1", "Secret", &Arc::from("c")).unwrap();
-        assert_eq!(r.root.to_json().to_string().contains("aHVudGVyMg"), false);
+        assert!(!r.root.to_json().to_string().contains("aHVudGVyMg"));
         assert!(r.root.get("stringData").is_none());
         assert_eq!(r.id.api_version, "v1");
     }

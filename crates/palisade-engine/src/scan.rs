@@ -372,8 +372,35 @@ impl<'a> Evaluator<'a> {
             .map(|(gap, _)| *gap)
     }
 
+    /// Whether a resource is judged: not when it is only context, and not when a controller in
+    /// the inventory owns it (a Deployment's ReplicaSets and their Pods, a CronJob's Jobs), as
+    /// every finding on it would repeat one on the owner — the object a person edits.
     fn judges(&self, resource: &Resource) -> bool {
-        !resource.origin.context_only
+        !resource.origin.context_only && !self.owned_by_scanned_controller(resource)
+    }
+
+    fn owned_by_scanned_controller(&self, resource: &Resource) -> bool {
+        let Some(owners) = resource
+            .root
+            .at(&["metadata", "ownerReferences"])
+            .and_then(|o| o.as_seq())
+        else {
+            return false;
+        };
+        owners.iter().any(|owner| {
+            let field = |key| owner.get(key).and_then(|v| v.as_str());
+            let (Some(api_version), Some(kind), Some(name)) =
+                (field("apiVersion"), field("kind"), field("name"))
+            else {
+                return false;
+            };
+            let group = api_version.split_once('/').map_or("", |(g, _)| g);
+            owner.get("controller").and_then(|c| c.as_bool()) == Some(true)
+                && self
+                    .cx
+                    .find(group, kind, resource.id.namespace.as_deref(), name)
+                    .is_some()
+        })
     }
 
     fn evaluate_into(&self, resource: &Resource, tally: &mut Tally) {
@@ -540,7 +567,7 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
         resources_scanned: inventory
             .resources
             .iter()
-            .filter(|r| !r.origin.context_only)
+            .filter(|r| evaluator.judges(r))
             .count(),
         sources_scanned: inventory.sources.len() - authored_sources(inventory),
         clusters: Vec::new(),
@@ -792,5 +819,36 @@ mod tests {
                 .iter()
                 .all(|f| f.resource.namespace.as_deref() == Some("shop"))
         );
+    }
+
+    #[test]
+    fn objects_a_scanned_controller_owns_are_judged_through_it() {
+        let owned = |name: &str, owner: &str| {
+            let mut pod = unlimited_pod("shop");
+            pod["metadata"]["name"] = name.into();
+            pod["metadata"]["ownerReferences"] = serde_json::json!([{
+                "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": owner,
+                "uid": "1", "controller": true}]);
+            pod
+        };
+        let replica_set = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": "web-1", "namespace": "shop"},
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}}
+        });
+        let inventory = cluster_inventory(&[
+            replica_set,
+            owned("web-1-a", "web-1"),
+            owned("orphan", "gone-1"),
+        ]);
+        let plan = Plan::new(&Config::default(), &PlanOptions::default()).unwrap();
+        let result = evaluate(&inventory, &plan, Vec::new());
+        let judged: std::collections::BTreeSet<&str> = result
+            .findings
+            .iter()
+            .map(|f| f.resource.name.as_str())
+            .collect();
+        assert_eq!(judged, ["orphan", "web-1"].into_iter().collect());
+        assert_eq!(result.resources_scanned, 2);
     }
 }

@@ -44,6 +44,33 @@ impl<'a> Context<'a> {
             .of_kind_in(group, kind, resource.id.namespace.as_deref())
     }
 
+    /// Whether two objects of the scan end up in the same namespace, for checks that relate
+    /// workloads to the Services and NetworkPolicies beside them. Objects that name a
+    /// namespace do when they name the same one. Objects that set none land wherever they are
+    /// applied: Palisade takes one `kubectl apply -f <directory>`, or one rendered Helm chart or
+    /// Kustomization, to put its objects in one namespace, so two such objects are applied
+    /// together when they come from the same directory or the same rendered output. (A
+    /// folder of unrelated examples would otherwise have every Service select pods of every
+    /// other example.)
+    pub fn applied_together(&self, a: &Resource, b: &Resource) -> bool {
+        if a.id.namespace.is_some() || b.id.namespace.is_some() {
+            return a.id.namespace == b.id.namespace;
+        }
+        match (a.origin.source, b.origin.source) {
+            (Some(x), Some(y)) if x == y => true,
+            (Some(x), Some(y)) => {
+                let (x, y) = (self.inventory.source(x), self.inventory.source(y));
+                x.rendered_by.is_none()
+                    && y.rendered_by.is_none()
+                    && std::path::Path::new(&*x.path).parent()
+                        == std::path::Path::new(&*y.path).parent()
+            }
+            // Objects not read from text come from a cluster, where nothing namespaced lacks
+            // a namespace.
+            _ => true,
+        }
+    }
+
     /// The scanned resource with this identity, if any.
     pub fn find(
         &self,
@@ -190,5 +217,53 @@ impl<T: Described + Check + Send + Sync> Control for T {
 
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         Check::check(self, cx, resource)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(inventory: &mut Inventory, path: &str, text: &str) {
+        let source = inventory.add_source(path, text);
+        let mut diagnostics = Vec::new();
+        palisade_load::load_source(
+            inventory,
+            source,
+            Default::default(),
+            &|_| None,
+            &mut diagnostics,
+        );
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    }
+
+    #[test]
+    fn objects_without_a_namespace_are_applied_together_per_directory() {
+        let object = |name: &str, namespace: &str| {
+            format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n{namespace}")
+        };
+        let mut inventory = Inventory::default();
+        load(&mut inventory, "shop/web.yaml", &object("web", ""));
+        load(&mut inventory, "shop/db.yaml", &object("db", ""));
+        load(&mut inventory, "blog/web.yaml", &object("blog", ""));
+        load(
+            &mut inventory,
+            "blog/named.yaml",
+            &object("named", "  namespace: blog\n"),
+        );
+        let index = InventoryIndex::new(&inventory);
+        let settings = Settings::default();
+        let cx = Context {
+            settings: &settings,
+            inventory: &inventory,
+            index: &index,
+        };
+        let [web, db, blog, named] = &inventory.resources[..] else {
+            panic!("four objects");
+        };
+        assert!(cx.applied_together(web, db));
+        assert!(!cx.applied_together(web, blog));
+        assert!(!cx.applied_together(blog, named));
+        assert!(cx.applied_together(named, named));
     }
 }

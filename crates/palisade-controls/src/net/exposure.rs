@@ -46,7 +46,10 @@ declare_control! {
     /// own listeners and addresses (whether the Gateway is internet-facing is the
     /// infrastructure's business), Ingress controllers' custom resources (Traefik
     /// IngressRoute, Istio VirtualService, Contour HTTPProxy), and HTTPRoute request mirrors.
-    /// A scan of manifests sees only the paths whose objects it holds.
+    /// A scan of manifests sees only the paths whose objects it holds. Objects that set no
+    /// namespace land wherever they are applied, so they are related only to objects without
+    /// one from the same directory, or the same rendered Helm chart or Kustomization: what one
+    /// `kubectl apply` puts in one namespace.
     ///
     /// ## Why it matters
     /// Exposure decides how much every other weakness matters. A vulnerable library, a
@@ -153,7 +156,7 @@ fn selecting_services<'a>(
 ) -> Vec<Selecting<'a>> {
     let mut out = Vec::new();
     for service in cx.of_kind_beside("", "Service", resource) {
-        if !is_service(service) {
+        if !is_service(service) || !cx.applied_together(resource, service) {
             continue;
         }
         let selected = (|| -> Result<Option<&'a Node>, TypeError> {
@@ -455,6 +458,9 @@ impl Check for ExposedWorkload {
 
         for group in INGRESS_GROUPS {
             for ingress in cx.of_kind_beside(group, "Ingress", resource) {
+                if !cx.applied_together(resource, ingress) {
+                    continue;
+                }
                 match ingress_backends(ingress) {
                     Ok(backends) => {
                         for backend in backends.iter().filter(|b| selects(b.service)) {
@@ -478,6 +484,7 @@ impl Check for ExposedWorkload {
         for kind in ROUTE_KINDS {
             routes.extend(
                 cx.of_kind_beside(GATEWAY_GROUP, kind, resource)
+                    .filter(|r| cx.applied_together(resource, r))
                     .map(|r| (*kind, r)),
             );
         }

@@ -26,6 +26,10 @@ declare_control! {
     ///   GlobalNetworkPolicy, Antrea's policies) are not read. Where isolation is written in
     ///   those, turn this control off.
     ///
+    /// Objects that set no namespace land wherever they are applied, so a workload without a
+    /// namespace is related only to policies without one from the same directory, or the same
+    /// rendered Helm chart or Kustomization: what one `kubectl apply` puts in one namespace.
+    ///
     /// In a scan of manifests, a namespace whose NetworkPolicies are not among the scanned
     /// files is **not evaluated**: its policies may be applied separately (by a platform team,
     /// a different repository). Once the scan holds any policy of the namespace, its workloads

@@ -57,6 +57,9 @@ pub(super) fn check(
     let mut other_direction = Vec::new();
     let mut problem = None;
     for other in cx.of_kind_beside(GROUP, KIND, resource) {
+        if !cx.applied_together(resource, other) {
+            continue;
+        }
         policies += 1;
         let selects = Policy::new(other).and_then(|policy| {
             if !policy.pod_selector()?.matches(labels) {
@@ -66,7 +69,12 @@ pub(super) fn check(
         });
         match selects {
             Ok(Some(true)) => return Ok(Verdict::pass()),
-            Ok(Some(false)) => other_direction.push(other.id.name.as_str()),
+            Ok(Some(false)) => {
+                // The same policy can come twice (two install variants of one directory).
+                if !other_direction.contains(&other.id.name.as_str()) {
+                    other_direction.push(other.id.name.as_str());
+                }
+            }
             Ok(None) => {}
             Err(err) => {
                 problem.get_or_insert_with(|| Skip::in_other(other, err));

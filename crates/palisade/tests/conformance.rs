@@ -99,6 +99,11 @@ const CORE_DEPLOYMENT: &str = "the fixture declares `apiVersion: v1` for a Deplo
 const SCOPE_SPLIT: &str = "Polaris' rolebindingRolePodExecAttach judges only RoleBindings to \
     Roles and leaves this RoleBinding to a ClusterRole to another check; RBAC-004 judges the \
     ClusterRole in the file, which grants exec through `*`";
+const DENY_ALL_DIRECTION: &str = "the policy selects the pod and lists the direction in \
+    policyTypes with no rules for it, which denies all traffic that way: the strictest isolation \
+    there is. Polaris also wants rules in both directions; NET-005 and NET-006 ask only that a \
+    policy governs each direction. With the direction left out of policyTypes, Palisade reports \
+    it too";
 const CUSTOM_NAKED_POD: &str = "the fixture folder's check.yaml replaces Polaris' built-in \
     nakedPod with a custom label check; the pod has no ownerReferences, which the built-in check \
     and RES-007 report";
@@ -440,6 +445,19 @@ const DIFFERENCES: &[Difference] = &[
     d("runAsRootAllowed", "mutated.yaml", CORE_DEPLOYMENT, APPS_V1),
     // Applies only once some control lists nakedPod as an alias.
     d("nakedPod", "success.yaml", CUSTOM_NAKED_POD, Confirm::None),
+    // NET-005/NET-006: a policy that governs a direction and has no rules for it denies it.
+    d(
+        "missingNetworkPolicy",
+        "failure.netpol_missing_egress_rules.yaml",
+        DENY_ALL_DIRECTION,
+        Confirm::Fixture("  - Egress\n  - Ingress\n", "  - Ingress\n"),
+    ),
+    d(
+        "missingNetworkPolicy",
+        "failure.netpol_missing_ingress_rules.yaml",
+        DENY_ALL_DIRECTION,
+        Confirm::Fixture("  - Egress\n  - Ingress\n", "  - Egress\n"),
+    ),
 ];
 
 /// Disagreements that are Palisade's to fix, reported and not yet fixed: (check, file, what is

@@ -86,7 +86,12 @@ pub(super) fn check(
     }
     let namespace = namespace_phrase(resource);
     if policies == 0 && !cx.settings.inventory_complete {
-        return Err(policies_elsewhere(&namespace));
+        return Err(match resource.id.namespace {
+            Some(_) => policies_elsewhere(&namespace),
+            None => Skip::new(
+                "the object sets no namespace, and no NetworkPolicy without one comes from the same directory (or chart, or Kustomization); the policies of the namespace it is applied to may be applied separately, so only a cluster scan, or a scan that includes them, can tell",
+            ),
+        });
     }
     let (them, they) = if resource.kind() == "Pod" {
         ("it", "it")

@@ -1,7 +1,12 @@
 //! Shared helpers for the binary's integration tests.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use serde_json::Value;
 
 use assert_cmd::Command;
 
@@ -60,4 +65,52 @@ pub fn controls_of(report: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|f| f["control"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// Receives webhook POSTs on 127.0.0.1 and hands over their JSON bodies.
+pub fn webhook_receiver() -> (String, Receiver<Value>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let tx = tx.clone();
+            std::thread::spawn(move || serve_one(stream, &tx));
+        }
+    });
+    (url, rx)
+}
+
+fn serve_one(mut stream: TcpStream, tx: &Sender<Value>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    loop {
+        let mut length = 0usize;
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        if let Ok(json) = serde_json::from_slice(&body) {
+            let _ = tx.send(json);
+        }
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    }
 }

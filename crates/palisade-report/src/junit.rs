@@ -255,28 +255,28 @@ fn suite(input: &ReportInput<'_>, s: &Suite<'_>) -> TestSuite {
     suite
 }
 
-/// Input errors: files that could not be read or parsed, so part of the input was not scanned.
+/// Input problems: files that could not be read or parsed (errors), and warnings such as kinds
+/// a cluster would not serve (skipped cases), so part of the input was not scanned.
 fn input_suite(input: &ReportInput<'_>) -> Option<TestSuite> {
-    let errors: Vec<_> = input
-        .result
-        .diagnostics
-        .iter()
-        .filter(|d| d.level == DiagnosticLevel::Error)
-        .collect();
-    if errors.is_empty() {
+    let problems = &input.result.diagnostics;
+    if problems.is_empty() {
         return None;
     }
     let mut suite = TestSuite::new("input");
-    for d in errors {
+    for d in problems {
         let name = match (&d.file, d.line) {
             (Some(file), Some(line)) => format!("{file}:{line}:{}", d.column.unwrap_or(1)),
             (Some(file), None) => file.clone(),
             (None, _) => "input".to_string(),
         };
-        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-        status
-            .set_message(d.message.as_str())
-            .set_type("input-error");
+        let mut status = match d.level {
+            DiagnosticLevel::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+            DiagnosticLevel::Warning => TestCaseStatus::skipped(),
+        };
+        status.set_message(d.message.as_str()).set_type(match d.level {
+            DiagnosticLevel::Error => "input-error",
+            DiagnosticLevel::Warning => "input-warning",
+        });
         let mut case = TestCase::new(name, status);
         case.set_classname("input");
         suite.add_test_case(case);
@@ -370,18 +370,23 @@ mod tests {
                 (2, 2, 0, 0), // POD-001: two findings
                 (1, 0, 0, 0), // RBAC-001: no findings, a pass
                 (3, 2, 1, 0), // RES-001: two findings, a suppressed one
-                (1, 0, 0, 1), // one input error
+                (2, 0, 1, 1), // one input error, one input warning
             ]
         );
-        assert_eq!(report.tests, 10);
+        assert_eq!(report.tests, 11);
         assert_eq!(report.failures, 5);
-        assert_eq!(report.skipped, 3);
+        assert_eq!(report.skipped, 4);
         assert_eq!(report.errors, 1);
         let result = testdata::result();
         assert_eq!(report.failures, result.findings.len());
+        let warnings = result
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == DiagnosticLevel::Warning)
+            .count();
         assert_eq!(
             report.skipped,
-            result.suppressed.len() + result.not_evaluated.len()
+            result.suppressed.len() + result.not_evaluated.len() + warnings
         );
     }
 

@@ -226,15 +226,19 @@ fn a_forbidden_kind_is_reported_and_its_readers_are_not_evaluated() {
     let diagnostics = report["diagnostics"].to_string();
     assert!(diagnostics.contains("could not read clusterrolebindings"));
 
-    // The text report says it too.
-    let output = palisade()
-        .args(["scan", "--cluster", "--kubeconfig"])
-        .arg(&config.path)
-        .output()
-        .unwrap();
-    let text = String::from_utf8(output.stdout).unwrap();
-    assert!(text.contains("could not read limitranges"), "{text}");
-    assert!(text.contains("NOT EVALUATED"), "{text}");
+    // Every other format says it too.
+    for format in ["text", "sarif", "junit", "markdown"] {
+        let output = palisade()
+            .args(["scan", "--cluster", "--format", format, "--kubeconfig"])
+            .arg(&config.path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            text.contains("could not read clusterrolebindings"),
+            "{format}: {text}"
+        );
+    }
 }
 
 #[test]

@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use palisade_core::{Family, FixAvailability, Node, Resource, Severity, TypeError, Violation};
 
 use super::isolation::pods_of;
+use super::lookup;
 use super::service::{describe_ports, is_service, ports};
 use crate::control::{Check, Context, Reads, Skip, Verdict};
 use crate::refs::*;
@@ -155,7 +156,7 @@ fn selecting_services<'a>(
     problem: &mut Option<Skip>,
 ) -> Vec<Selecting<'a>> {
     let mut out = Vec::new();
-    for service in cx.of_kind_beside("", "Service", resource) {
+    for service in lookup::services(cx, resource, labels) {
         if !is_service(service) || !cx.applied_together(resource, service) {
             continue;
         }

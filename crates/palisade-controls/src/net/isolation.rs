@@ -3,6 +3,7 @@
 
 use palisade_core::{Resource, Violation};
 
+use super::lookup;
 use super::policy::{Direction, GROUP, KIND, Policy};
 use crate::control::{Context, Reads, Skip, Verdict};
 use crate::selector::Labels;
@@ -53,14 +54,12 @@ pub(super) fn check(
         return Ok(Verdict::NotApplicable);
     }
     let labels = Labels::of_metadata(pod.metadata);
-    let mut policies = 0;
     let mut other_direction = Vec::new();
     let mut problem = None;
-    for other in cx.of_kind_beside(GROUP, KIND, resource) {
+    for other in lookup::policies(cx, resource, labels) {
         if !cx.applied_together(resource, other) {
             continue;
         }
-        policies += 1;
         let selects = Policy::new(other).and_then(|policy| {
             if !policy.pod_selector()?.matches(labels) {
                 return Ok(None);
@@ -84,8 +83,9 @@ pub(super) fn check(
     if let Some(problem) = problem {
         return Err(problem);
     }
+    let any_policy = lookup::any_policy_beside(cx, resource);
     let namespace = namespace_phrase(resource);
-    if policies == 0 && !cx.settings.inventory_complete {
+    if !any_policy && !cx.settings.inventory_complete {
         return Err(match resource.id.namespace {
             Some(_) => policies_elsewhere(&namespace),
             None => Skip::new(
@@ -111,7 +111,7 @@ pub(super) fn check(
         pods_of(resource),
         direction.field()
     );
-    if policies == 0 {
+    if !any_policy {
         message.push_str(&format!(" ({namespace} has no NetworkPolicy)"));
     } else if !other_direction.is_empty() {
         let other = match direction {

@@ -16,6 +16,7 @@ mod ingress_isolation;
 mod ingress_tls;
 mod isolation;
 mod load_balancer;
+mod lookup;
 mod node_port;
 pub(crate) mod policy;
 mod service;

@@ -195,25 +195,32 @@ pub fn is_workload(cx: &Context<'_>, resource: &Resource) -> bool {
     pod_spec_path(cx, resource).is_some()
 }
 
-/// Whether another workload controls this one: a ReplicaSet of a Deployment, a Job of a
-/// CronJob, the Pods of any of them. Such an object repeats its owner's pod template, so
-/// checks that judge what a workload *is* (exposed, isolated, admissible) judge the owner
-/// alone and one finding stands for the whole chain. An owner of another kind (a Node for a
-/// static pod's mirror, an operator's custom resource) does not count: nothing else would
-/// judge the object.
+/// Whether another workload of the scan controls this one: a ReplicaSet of a Deployment, a Job
+/// of a CronJob, the Pods of any of them (an `ownerReferences` entry with `controller: true`
+/// naming a workload that is in the inventory). Such an object repeats its owner's pod
+/// template, so checks that judge what a workload *is* (exposed, isolated, admissible) judge
+/// the owner alone, as the engine does. An object whose owner is not in the scan, or is not a
+/// workload (a Node for a static pod's mirror, an operator's custom resource), is judged itself.
 pub fn owned_by_workload(cx: &Context<'_>, resource: &Resource) -> Result<bool, TypeError> {
     let Some(metadata) = resource.root.map_field("metadata")? else {
         return Ok(false);
     };
     for owner in metadata.seq_field("ownerReferences")? {
         let owner = owner.expect_map("ownerReferences")?;
-        let (Some(api_version), Some(kind)) =
-            (owner.str_field("apiVersion")?, owner.str_field("kind")?)
-        else {
+        let (Some(api_version), Some(kind), Some(name)) = (
+            owner.str_field("apiVersion")?,
+            owner.str_field("kind")?,
+            owner.str_field("name")?,
+        ) else {
             continue;
         };
         let group = api_version.split_once('/').map_or("", |(group, _)| group);
-        if pod_spec_path_of(cx, group, kind).is_some() {
+        if owner.bool_field("controller")? == Some(true)
+            && pod_spec_path_of(cx, group, kind).is_some()
+            && cx
+                .find(group, kind, resource.id.namespace.as_deref(), name)
+                .is_some()
+        {
             return Ok(true);
         }
     }

@@ -195,32 +195,56 @@ pub fn is_workload(cx: &Context<'_>, resource: &Resource) -> bool {
     pod_spec_path(cx, resource).is_some()
 }
 
-/// Whether another workload of the scan controls this one: a ReplicaSet of a Deployment, a Job
-/// of a CronJob, the Pods of any of them (an `ownerReferences` entry with `controller: true`
-/// naming a workload that is in the inventory). Such an object repeats its owner's pod
-/// template, so checks that judge what a workload *is* (exposed, isolated, admissible) judge
-/// the owner alone, as the engine does. An object whose owner is not in the scan, or is not a
-/// workload (a Node for a static pod's mirror, an operator's custom resource), is judged itself.
+/// Whether another workload controls this one: a ReplicaSet of a Deployment, a Job of a
+/// CronJob, the Pods of any of them (an `ownerReferences` entry naming a workload kind). Such
+/// an object repeats its owner's pod template. An owner of another kind (a Node for a static
+/// pod's mirror, an operator's custom resource) does not count. See also
+/// [`controlled_by_scanned_workload`], which also asks that the owner be in the scan.
 pub fn owned_by_workload(cx: &Context<'_>, resource: &Resource) -> Result<bool, TypeError> {
+    workload_owner(cx, resource, false)
+}
+
+/// Whether a workload of the scan controls this one (an `ownerReferences` entry with
+/// `controller: true` naming a workload that is in the inventory), as the engine decides which
+/// objects it judges through their owner. Checks that judge what a workload *is* (exposed,
+/// isolated, admissible) judge the owner alone, so one finding stands for the whole chain; an
+/// object whose owner is not in the scan is judged itself, since nothing else would be.
+pub fn controlled_by_scanned_workload(
+    cx: &Context<'_>,
+    resource: &Resource,
+) -> Result<bool, TypeError> {
+    workload_owner(cx, resource, true)
+}
+
+fn workload_owner(
+    cx: &Context<'_>,
+    resource: &Resource,
+    controller_in_scan: bool,
+) -> Result<bool, TypeError> {
     let Some(metadata) = resource.root.map_field("metadata")? else {
         return Ok(false);
     };
     for owner in metadata.seq_field("ownerReferences")? {
         let owner = owner.expect_map("ownerReferences")?;
-        let (Some(api_version), Some(kind), Some(name)) = (
-            owner.str_field("apiVersion")?,
-            owner.str_field("kind")?,
-            owner.str_field("name")?,
-        ) else {
+        let (Some(api_version), Some(kind)) =
+            (owner.str_field("apiVersion")?, owner.str_field("kind")?)
+        else {
             continue;
         };
         let group = api_version.split_once('/').map_or("", |(group, _)| group);
-        if owner.bool_field("controller")? == Some(true)
-            && pod_spec_path_of(cx, group, kind).is_some()
-            && cx
+        if pod_spec_path_of(cx, group, kind).is_none() {
+            continue;
+        }
+        if !controller_in_scan {
+            return Ok(true);
+        }
+        let scanned = match owner.str_field("name")? {
+            Some(name) => cx
                 .find(group, kind, resource.id.namespace.as_deref(), name)
-                .is_some()
-        {
+                .is_some(),
+            None => false,
+        };
+        if owner.bool_field("controller")? == Some(true) && scanned {
             return Ok(true);
         }
     }
@@ -240,7 +264,9 @@ pub(crate) fn top_level_workloads_in<'a>(cx: &Context<'a>, namespace: &str) -> V
             let (Some(ns), Ok(position)) = (&resource.id.namespace, u32::try_from(position)) else {
                 continue;
             };
-            if is_workload(cx, resource) && !owned_by_workload(cx, resource).unwrap_or(false) {
+            if is_workload(cx, resource)
+                && !controlled_by_scanned_workload(cx, resource).unwrap_or(false)
+            {
                 by_namespace.entry(ns.clone()).or_default().push(position);
             }
         }

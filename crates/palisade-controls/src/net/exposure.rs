@@ -8,7 +8,7 @@ use super::service::{describe_ports, is_service, ports};
 use crate::control::{Check, Context, Reads, Skip, Verdict};
 use crate::refs::*;
 use crate::selector::{LabelSelector, Labels};
-use crate::workload::{owned_by_workload, pod_spec};
+use crate::workload::{controlled_by_scanned_workload, pod_spec};
 
 const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 /// The Gateway API route kinds whose rules send traffic to `backendRefs`.
@@ -415,7 +415,7 @@ impl Check for ExposedWorkload {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);
         };
-        if owned_by_workload(cx, resource)? {
+        if controlled_by_scanned_workload(cx, resource)? {
             return Ok(Verdict::NotApplicable);
         }
         let labels = Labels::of_metadata(pod.metadata);

@@ -7,7 +7,7 @@ use super::lookup;
 use super::policy::{Direction, GROUP, KIND, Policy};
 use crate::control::{Context, Reads, Skip, Verdict};
 use crate::selector::Labels;
-use crate::workload::{owned_by_workload, pod_spec};
+use crate::workload::{controlled_by_scanned_workload, pod_spec};
 
 /// The NetworkPolicies of the workload's namespace.
 pub(super) const READS: &[Reads] = &[Reads::namespace(GROUP, KIND)];
@@ -50,7 +50,9 @@ pub(super) fn check(
     let Some(pod) = pod_spec(cx, resource)? else {
         return Ok(Verdict::NotApplicable);
     };
-    if owned_by_workload(cx, resource)? || pod.spec.bool_field("hostNetwork")? == Some(true) {
+    if controlled_by_scanned_workload(cx, resource)?
+        || pod.spec.bool_field("hostNetwork")? == Some(true)
+    {
         return Ok(Verdict::NotApplicable);
     }
     let labels = Labels::of_metadata(pod.metadata);

@@ -3,10 +3,8 @@ use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Vio
 use super::isolation::policies_elsewhere;
 use super::policy::{Direction, GROUP, KIND, Policy};
 use crate::control::{Check, Context, Reads, Skip, Verdict};
+use crate::ns::SYSTEM_NAMESPACES;
 use crate::refs::*;
-
-/// Namespaces Kubernetes creates for itself; see the documentation below.
-const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
 
 declare_control! {
     /// ## What it checks

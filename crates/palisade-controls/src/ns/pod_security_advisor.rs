@@ -2,6 +2,7 @@ use palisade_core::{
     Family, Fix, FixAvailability, FixSafety, ObjectPath, PssLevel, Resource, Severity, Violation,
 };
 
+use super::SYSTEM_NAMESPACES;
 use crate::catalog::pss_controls;
 use crate::control::{Check, Context, ReadScope, Reads, Skip, Verdict};
 use crate::refs::*;
@@ -9,9 +10,6 @@ use crate::workload::{built_in_reads, top_level_workloads_in};
 
 /// The namespace label that selects the level Pod Security Admission enforces.
 const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
-
-/// Namespaces Kubernetes creates for itself; NS-002 passes them too.
-const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
 
 /// At most this many workloads are named as keeping the namespace from the next level.
 const BLOCKERS_SHOWN: usize = 3;

@@ -2,6 +2,7 @@ use std::fmt::Write;
 
 use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Violation};
 
+use super::SYSTEM_NAMESPACES;
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
@@ -10,9 +11,6 @@ const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
 /// The labels that only report violations.
 const WARN: &str = "pod-security.kubernetes.io/warn";
 const AUDIT: &str = "pod-security.kubernetes.io/audit";
-
-/// Namespaces Kubernetes creates for itself. They pass: see the documentation below.
-const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
 
 declare_control! {
     /// ## What it checks
@@ -70,7 +68,8 @@ declare_control! {
     /// be rejected first, set the `warn` and `audit` labels to the target level, or run
     /// `kubectl label --dry-run=server --overwrite ns <name>
     /// pod-security.kubernetes.io/enforce=restricted`. Which level fits depends on the
-    /// workloads, so Palisade offers no automatic fix. If another admission controller
+    /// workloads, so Palisade offers no automatic fix here; NS-003 reports the strictest level
+    /// the namespace's current workloads already meet, with a fix that sets it. If another admission controller
     /// (Kyverno, Gatekeeper) enforces pod security in your cluster, turn this control off.
     ///
     /// ## References

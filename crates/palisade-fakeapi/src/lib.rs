@@ -101,6 +101,10 @@ impl RequestRecord {
 #[derive(Debug)]
 pub struct FakeApiServerBuilder {
     inputs: Vec<load::Input>,
+    /// Objects given through `object`, counted to name them in errors.
+    given: usize,
+    /// Malformed objects given through `object`, reported by `start`.
+    errors: Vec<Error>,
     token: Option<String>,
     git_version: String,
     user: String,
@@ -122,6 +126,8 @@ impl Default for FakeApiServerBuilder {
     fn default() -> Self {
         FakeApiServerBuilder {
             inputs: Vec::new(),
+            given: 0,
+            errors: Vec::new(),
             token: None,
             git_version: "v1.34.2".into(),
             user: "system:serviceaccount:palisade:palisade".into(),
@@ -152,11 +158,10 @@ impl FakeApiServerBuilder {
     /// Adds one object, or the items of a `List`. Malformed objects make [`start`](Self::start)
     /// fail.
     pub fn object(mut self, object: Value) -> Self {
-        let origin = format!("object #{}", self.inputs.len());
-        match load::from_value(object.clone(), &origin) {
+        self.given += 1;
+        match load::from_value(object, &format!("object #{}", self.given - 1)) {
             Ok(inputs) => self.inputs.extend(inputs),
-            // Kept as given so start() reports it.
-            Err(_) => self.inputs.push(load::Input { object, origin }),
+            Err(e) => self.errors.push(e),
         }
         self
     }
@@ -265,16 +270,19 @@ impl FakeApiServerBuilder {
 
     /// Starts serving on a runtime of its own (two worker threads); usable from plain and async
     /// code alike. Returns once the port is bound.
-    pub fn start(self) -> Result<FakeApiServer, Error> {
+    pub fn start(mut self) -> Result<FakeApiServer, Error> {
+        if !self.errors.is_empty() {
+            return Err(self.errors.swap_remove(0));
+        }
         let mut store = Store::new(self.history);
         // Register CRDs first so their custom resources resolve to the declared scope.
-        let is_crd = |i: &load::Input| {
-            i.object.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
-        };
-        let (crds, rest): (Vec<_>, Vec<_>) = self.inputs.into_iter().partition(is_crd);
+        let (crds, rest): (Vec<_>, Vec<_>) = self.inputs.into_iter().partition(|i| i.crd);
         for input in crds.into_iter().chain(rest) {
+            let object: Value = serde_json::from_slice(&input.bytes)
+                .map_err(|e| Error::new(format!("{}: {e}", input.origin)))?;
+            drop(input.bytes);
             store
-                .put(input.object)
+                .put(object)
                 .map_err(|e| Error::new(format!("{}: {e}", input.origin)))?;
         }
         store.compact();

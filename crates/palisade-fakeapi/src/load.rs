@@ -2,14 +2,53 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::Error;
 
-/// An object read from input, with where it came from for error messages.
+/// An object read from input, kept compactly serialized until the server starts, with where it
+/// came from for error messages.
 pub(crate) struct Input {
-    pub object: Value,
+    pub bytes: Vec<u8>,
     pub origin: String,
+    /// A CustomResourceDefinition (registered before other objects).
+    pub crd: bool,
+}
+
+fn push(object: Value, origin: &str, out: &mut Vec<Input>) -> Result<(), String> {
+    check(&object).map_err(|e| format!("{origin}: {e}"))?;
+    let crd = object.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
+        && object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|a| a.starts_with("apiextensions.k8s.io/"));
+    let bytes = serde_json::to_vec(&object).map_err(|e| format!("{origin}: {e}"))?;
+    out.push(Input {
+        bytes,
+        origin: origin.to_string(),
+        crd,
+    });
+    Ok(())
+}
+
+fn is_list_kind(kind: &str) -> bool {
+    kind.ends_with("List")
+}
+
+/// Fills the kind and apiVersion a typed list (`PodList`) leaves out of its items.
+fn fill_item(item: &mut Value, list_kind: &str, list_api_version: Option<&Value>) {
+    if let Value::Object(m) = item
+        && list_kind != "List"
+    {
+        let kind = list_kind.strip_suffix("List").unwrap_or_default();
+        m.entry("kind").or_insert_with(|| kind.into());
+        if let Some(av) = list_api_version {
+            m.entry("apiVersion").or_insert_with(|| av.clone());
+        }
+    }
 }
 
 /// Flattens a `List` (or a typed `FooList`, whose items may lack kind/apiVersion) or a JSON
@@ -29,31 +68,57 @@ fn expand(value: Value, origin: &str, out: &mut Vec<Input>) -> Result<(), String
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let is_list = kind.ends_with("List") && matches!(map.get("items"), Some(Value::Array(_)));
-    if !is_list {
-        let object = Value::Object(map);
-        check(&object).map_err(|e| format!("{origin}: {e}"))?;
-        out.push(Input {
-            object,
-            origin: origin.to_string(),
-        });
-        return Ok(());
+    if !is_list_kind(&kind) || !matches!(map.get("items"), Some(Value::Array(_))) {
+        return push(Value::Object(map), origin, out);
     }
     let list_api_version = map.get("apiVersion").cloned();
-    let item_kind = kind.strip_suffix("List").unwrap_or_default().to_string();
     let Some(Value::Array(items)) = map.remove("items") else {
         return Ok(());
     };
     for (i, mut item) in items.into_iter().enumerate() {
-        if let Value::Object(m) = &mut item
-            && kind != "List"
-        {
-            m.entry("kind").or_insert_with(|| item_kind.clone().into());
-            if let Some(av) = &list_api_version {
-                m.entry("apiVersion").or_insert_with(|| av.clone());
-            }
-        }
+        fill_item(&mut item, &kind, list_api_version.as_ref());
         expand(item, &format!("{origin}: item {i}"), out)?;
+    }
+    Ok(())
+}
+
+/// Like [`expand`] for a document still in text: a list's items are parsed one at a time, so a
+/// large file never becomes one large tree.
+fn expand_raw(raw: &RawValue, origin: &str, out: &mut Vec<Input>) -> Result<(), String> {
+    let invalid = |e: serde_json::Error| format!("{origin}: invalid JSON: {e}");
+    let text = raw.get().trim_start();
+    if text.starts_with('[') {
+        let items: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(invalid)?;
+        for (i, item) in items.into_iter().enumerate() {
+            expand_raw(item, &format!("{origin}: item {i}"), out)?;
+        }
+        return Ok(());
+    }
+    if !text.starts_with('{') {
+        return Err(format!("{origin}: expected a JSON object"));
+    }
+    let fields: BTreeMap<String, &RawValue> = serde_json::from_str(raw.get()).map_err(invalid)?;
+    let kind = fields
+        .get("kind")
+        .and_then(|k| serde_json::from_str::<String>(k.get()).ok())
+        .unwrap_or_default();
+    let items = fields
+        .get("items")
+        .filter(|i| is_list_kind(&kind) && i.get().trim_start().starts_with('['));
+    let Some(items) = items else {
+        let value: Value = serde_json::from_str(raw.get()).map_err(invalid)?;
+        return expand(value, origin, out);
+    };
+    let list_api_version: Option<Value> = fields
+        .get("apiVersion")
+        .and_then(|a| serde_json::from_str(a.get()).ok());
+    let items: Vec<&RawValue> = serde_json::from_str(items.get()).map_err(invalid)?;
+    for (i, item) in items.into_iter().enumerate() {
+        let item_origin = format!("{origin}: item {i}");
+        let mut value: Value = serde_json::from_str(item.get())
+            .map_err(|e| format!("{item_origin}: invalid JSON: {e}"))?;
+        fill_item(&mut value, &kind, list_api_version.as_ref());
+        expand(value, &item_origin, out)?;
     }
     Ok(())
 }
@@ -86,7 +151,7 @@ pub(crate) fn load_file(path: &Path) -> Result<Vec<Input>, Error> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| Error::new(format!("{name}: cannot read: {e}")))?;
     let mut out = Vec::new();
-    let stream = serde_json::Deserializer::from_slice(&bytes).into_iter::<Value>();
+    let stream = serde_json::Deserializer::from_slice(&bytes).into_iter::<&RawValue>();
     for (i, doc) in stream.enumerate() {
         let doc = doc.map_err(|e| Error::new(format!("{name}: invalid JSON: {e}")))?;
         let origin = if i == 0 {
@@ -94,7 +159,7 @@ pub(crate) fn load_file(path: &Path) -> Result<Vec<Input>, Error> {
         } else {
             format!("{name}: document {i}")
         };
-        expand(doc, &origin, &mut out).map_err(Error::new)?;
+        expand_raw(doc, &origin, &mut out).map_err(Error::new)?;
     }
     Ok(out)
 }
@@ -138,8 +203,9 @@ mod tests {
         ]});
         let got = from_value(v, "x").unwrap();
         assert_eq!(got.len(), 2);
-        assert_eq!(got[1].object["kind"], "Pod");
-        assert_eq!(got[1].object["apiVersion"], "v1");
+        let second: Value = serde_json::from_slice(&got[1].bytes).unwrap();
+        assert_eq!(second["kind"], "Pod");
+        assert_eq!(second["apiVersion"], "v1");
         assert_eq!(got[1].origin, "x: item 1: item 0");
     }
 
@@ -189,6 +255,24 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join("skip.yaml"), "not json").unwrap();
-        assert_eq!(load_dir(dir.path()).unwrap().len(), 2);
+        std::fs::write(
+            dir.path().join("typed.json"),
+            r#"{"apiVersion":"v1","items":[{"metadata":{"name":"c"}},{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"x"}}],"kind":"ConfigMapList"}
+               [{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"d"}}]"#,
+        )
+        .unwrap();
+        let got = load_dir(dir.path()).unwrap();
+        assert_eq!(got.len(), 5);
+        let typed: Value = serde_json::from_slice(&got[2].bytes).unwrap();
+        assert_eq!(
+            (typed["kind"].as_str(), typed["apiVersion"].as_str()),
+            (Some("ConfigMap"), Some("v1"))
+        );
+        assert!(got[3].crd && !got[2].crd);
+        assert!(
+            got[4].origin.ends_with("typed.json: document 1: item 0"),
+            "{}",
+            got[4].origin
+        );
     }
 }

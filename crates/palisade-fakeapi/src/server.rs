@@ -897,6 +897,8 @@ fn list(ctx: &Ctx<'_>, t: &Target<'_>, q: &Query, accept: Option<&str>) -> Resp 
             }
         }
     };
+    let keep = |o: &Stored| filter.matches(o);
+    let keep: &dyn Fn(&Stored) -> bool = &keep;
     let after: Option<Key> = cont
         .as_ref()
         .map(|c| (c.ns.as_str().into(), c.name.as_str().into()));
@@ -907,7 +909,7 @@ fn list(ctx: &Ctx<'_>, t: &Target<'_>, q: &Query, accept: Option<&str>) -> Resp 
         at,
         limit,
         !filter.has_selectors(),
-        &|o| filter.matches(o),
+        filter.has_selectors().then_some(&keep),
     ) {
         Ok(p) => p,
         Err(Expired { oldest }) => {
@@ -1133,7 +1135,7 @@ async fn run_watch(job: WatchJob, tx: mpsc::Sender<Bytes>) {
                 store.rv,
                 None,
                 false,
-                &|o| job.filter.matches(o),
+                Some(&|o: &Stored| job.filter.matches(o)),
             );
             Ok((store.rv, page.map(|p| p.items).unwrap_or_default()))
         } else if job.start_rv < store.compacted {

@@ -286,6 +286,12 @@ async fn pods_page_through_with_continue_tokens_in_stable_order() {
         .unwrap();
     assert!(raw.contains("managedFields"));
     assert!(deploy.get("web").await.is_ok());
+    // A cluster-scoped object by name.
+    let ns: Api<Namespace> = Api::all(client.clone());
+    assert_eq!(
+        ns.get("team-a").await.unwrap().metadata.name.as_deref(),
+        Some("team-a")
+    );
     let missing = deploy.get("nope").await.unwrap_err();
     assert_eq!(api_code(&missing).unwrap(), (404, "NotFound".to_string()));
 }
@@ -893,6 +899,12 @@ fn works_from_a_plain_test_with_objects_from_a_directory() {
         .objects_from_dir(dir.path())
         .unwrap_err();
     assert!(err.to_string().contains("bad.json"), "{err}");
+    let err = FakeApiServer::builder()
+        .object(pod("a", "fine", "x"))
+        .object(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {}}))
+        .start()
+        .unwrap_err();
+    assert_eq!(err.to_string(), "object #1: object has no metadata.name");
 }
 
 #[test]

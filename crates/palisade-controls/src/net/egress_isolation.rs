@@ -20,8 +20,9 @@ declare_control! {
     /// are judged through their owner, host-network pods are not judged, network plugins' own
     /// policy kinds are not read, a workload without a namespace is related only to policies
     /// without one from the same directory (or rendered chart or Kustomization), and in a scan
-    /// of manifests a namespace none of whose NetworkPolicies is in the scan is not evaluated. A policy that selects the pods counts
-    /// however generous its rules are; a rule that lets everything out is NET-008's finding.
+    /// of manifests a namespace none of whose NetworkPolicies is in the scan is not evaluated.
+    /// A policy that selects the pods counts however generous its rules are; a rule that lets
+    /// everything out is NET-008's finding.
     ///
     /// ## Why it matters
     /// Outbound connections are how an intruder turns a foothold into a breach: they download

@@ -69,8 +69,9 @@ declare_control! {
     /// `kubectl label --dry-run=server --overwrite ns <name>
     /// pod-security.kubernetes.io/enforce=restricted`. Which level fits depends on the
     /// workloads, so Palisade offers no automatic fix here; NS-003 reports the strictest level
-    /// the namespace's current workloads already meet, with a fix that sets it. If another admission controller
-    /// (Kyverno, Gatekeeper) enforces pod security in your cluster, turn this control off.
+    /// the namespace's current workloads already meet, with a fix that sets it. If another
+    /// admission controller (Kyverno, Gatekeeper) enforces pod security in your cluster, turn
+    /// this control off.
     ///
     /// ## References
     /// - CIS Kubernetes Benchmark 5.2.1 (at least one active policy control mechanism)

@@ -27,7 +27,8 @@ declare_control! {
     /// policies of their own written by the platform's vendor, and `kube-public` and
     /// `kube-node-lease`, which hold no pods. In a scan of manifests, a namespace none of whose
     /// NetworkPolicies is in the scan is **not evaluated**: its policies may be applied
-    /// separately. A cluster scan judges every namespace.
+    /// separately. A cluster scan judges every namespace, and so does a scan of files with
+    /// `--complete-inventory`.
     ///
     /// ## Why it matters
     /// NetworkPolicies only isolate the pods they select; every other pod keeps accepting and

@@ -33,7 +33,8 @@ declare_control! {
     /// In a scan of manifests, a namespace whose NetworkPolicies are not among the scanned
     /// files is **not evaluated**: its policies may be applied separately (by a platform team,
     /// a different repository). Once the scan holds any policy of the namespace, its workloads
-    /// are judged against those policies. A cluster scan judges every namespace.
+    /// are judged against those policies. A cluster scan judges every namespace, and so does a
+    /// scan of files with `--complete-inventory` (a GitOps repository that holds every object).
     ///
     /// ## Why it matters
     /// Kubernetes lets every pod connect to every other pod by default. A pod that no policy

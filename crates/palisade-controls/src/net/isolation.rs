@@ -31,7 +31,7 @@ pub(super) fn pods_of(resource: &Resource) -> String {
 /// Why a scan of manifests cannot judge isolation: the namespace's policies are not in it.
 pub(super) fn policies_elsewhere(namespace: &str) -> Skip {
     Skip::new(format!(
-        "no NetworkPolicy of {namespace} is part of this scan; in a scan of manifests the namespace's policies may be applied separately, so only a cluster scan, or a scan that includes them, can tell"
+        "no NetworkPolicy of {namespace} is part of this scan; in a scan of manifests the namespace's policies may be applied separately, so only a scan that includes them can tell (a cluster scan, or --complete-inventory for files that hold every object of the cluster)"
     ))
 }
 
@@ -91,7 +91,7 @@ pub(super) fn check(
         return Err(match resource.id.namespace {
             Some(_) => policies_elsewhere(&namespace),
             None => Skip::new(
-                "the object sets no namespace, and no NetworkPolicy without one comes from the same directory (or chart, or Kustomization); the policies of the namespace it is applied to may be applied separately, so only a cluster scan, or a scan that includes them, can tell",
+                "the object sets no namespace, and no NetworkPolicy without one comes from the same directory (or chart, or Kustomization); the policies of the namespace it is applied to may be applied separately, so only a scan that includes them can tell (a cluster scan, or --complete-inventory for files that hold every object of the cluster)",
             ),
         });
     }

@@ -8,7 +8,7 @@ use super::effective::{HeldDanger, RbacIndex, SubjectKey};
 use super::rules::{RBAC_GROUP, join_and};
 use crate::control::{Check, Context, Reads, Skip, Verdict};
 use crate::refs::*;
-use crate::workload::{PodSpec, owned_by_workload, pod_spec};
+use crate::workload::{PodSpec, controlled_by_scanned_workload, pod_spec};
 
 declare_control! {
     /// ## What it checks
@@ -24,9 +24,10 @@ declare_control! {
     /// `system:authenticated`. RoleBindings grant in their namespace, ClusterRoleBindings
     /// everywhere; roles are resolved with aggregation and the default roles (see RBAC-013).
     ///
-    /// An object that another workload controls (a ReplicaSet of a Deployment, the Pods of a
-    /// Job, per `ownerReferences`) is not judged: it runs as its owner's ServiceAccount, and
-    /// the owner's finding stands for the whole chain.
+    /// An object that a workload of the scan controls (a ReplicaSet of a Deployment, the Pods of
+    /// a Job, per `ownerReferences`) is not judged: it runs as its owner's ServiceAccount, and
+    /// the owner's finding stands for the whole chain. An object whose owner is not in the scan
+    /// is judged itself.
     ///
     /// One finding per workload, on its `serviceAccountName`, listing each permission with
     /// where it is held (cluster-wide where some ClusterRoleBinding grants it) and the binding,
@@ -202,8 +203,9 @@ impl Check for WorkloadServiceAccount {
         let Some(pod) = pod_spec(cx, resource)? else {
             return Ok(Verdict::NotApplicable);
         };
-        // A ReplicaSet of a Deployment, the Pods of a Job: the owner's finding stands for them.
-        if owned_by_workload(cx, resource)? {
+        // A ReplicaSet of a scanned Deployment, the Pods of a scanned Job: the owner's finding
+        // stands for them.
+        if controlled_by_scanned_workload(cx, resource)? {
             return Ok(Verdict::NotApplicable);
         }
         let account = account_name(&pod)?;

@@ -80,12 +80,8 @@ pub struct ScanArgs {
     /// Run exactly the Pod Security Standards checks of this level (baseline, restricted).
     #[arg(long, value_name = "LEVEL")]
     pub pss_level: Option<String>,
-    /// Only run these controls (IDs, aliases or families); repeatable, comma-separated.
-    #[arg(long, value_name = "CONTROLS", value_delimiter = ',')]
-    pub only: Vec<String>,
-    /// Do not run these controls (IDs, aliases or families); repeatable, comma-separated.
-    #[arg(long, value_name = "CONTROLS", value_delimiter = ',')]
-    pub skip: Vec<String>,
+    #[command(flatten)]
+    pub selection: Selection,
     /// Target Kubernetes version for deprecated-API controls (default: latest, 1.37). Also passed to `helm template`.
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
@@ -160,18 +156,25 @@ pub struct WatchArgs {
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
 
-    /// Only run these controls (IDs, aliases or families); repeatable, comma-separated.
-    #[arg(long, value_name = "CONTROLS", value_delimiter = ',')]
-    pub only: Vec<String>,
-    /// Do not run these controls (IDs, aliases or families); repeatable, comma-separated.
-    #[arg(long, value_name = "CONTROLS", value_delimiter = ',')]
-    pub skip: Vec<String>,
+    #[command(flatten)]
+    pub selection: Selection,
     /// Judge as this Kubernetes version instead of each cluster's own.
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
     /// Configuration file (default: `.palisade.yaml` in the current directory or above).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// Which controls run; shared by `scan` and `watch`.
+#[derive(Debug, Args)]
+pub struct Selection {
+    /// Only run these controls (IDs, aliases or families); repeatable, comma-separated.
+    #[arg(long, value_name = "CONTROLS", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Do not run these controls (IDs, aliases or families); repeatable, comma-separated.
+    #[arg(long, value_name = "CONTROLS", value_delimiter = ',')]
+    pub skip: Vec<String>,
 }
 
 /// Which clusters to talk to; shared by `scan --cluster` and `watch`.

@@ -68,8 +68,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         &config,
         &PlanOptions {
             pss_level: args.pss_level.as_deref().map(str::parse).transpose()?,
-            only: args.only.clone(),
-            skip: args.skip.clone(),
+            only: args.selection.only.clone(),
+            skip: args.selection.skip.clone(),
             kube_version: args.kube_version.clone(),
             allowed_registries: args.allowed_registries.clone(),
             no_inline_ignores: args.no_inline_ignores,

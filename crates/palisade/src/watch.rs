@@ -44,8 +44,8 @@ fn plan(args: &WatchArgs, config: &Config) -> Result<Plan, String> {
     Plan::new(
         config,
         &PlanOptions {
-            only: args.only.clone(),
-            skip: args.skip.clone(),
+            only: args.selection.only.clone(),
+            skip: args.selection.skip.clone(),
             kube_version: args.kube_version.clone(),
             ..PlanOptions::default()
         },

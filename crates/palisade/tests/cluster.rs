@@ -71,13 +71,18 @@ fn scan(kubeconfig: &Path, args: &[&str]) -> (Value, i32, String) {
     (json, output.status.code().unwrap(), stdout)
 }
 
-/// What identifies a finding regardless of where the object came from.
-fn identities(report: &Value) -> BTreeSet<String> {
+/// The findings on objects of the cluster (not on the cluster's own version object).
+fn object_findings(report: &Value) -> impl Iterator<Item = &Value> {
     report["findings"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|f| f["resource"]["kind"] != "ClusterVersion")
+}
+
+/// What identifies a finding regardless of where the object came from.
+fn identities(report: &Value) -> BTreeSet<String> {
+    object_findings(report)
         .map(|f| {
             let r = &f["resource"];
             format!(
@@ -296,11 +301,7 @@ fn namespaces_can_be_narrowed_and_excluded() {
         .unwrap();
     let config = kubeconfig(&[("c", &server)]);
     let namespaces = |report: &Value| -> BTreeSet<String> {
-        report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["resource"]["kind"] != "ClusterVersion")
+        object_findings(report)
             .map(|f| {
                 f["resource"]["namespace"]
                     .as_str()

@@ -69,6 +69,20 @@ impl Watcher {
         }
     }
 
+    /// Waits until the baseline is taken and `/readyz` says so; returns the metrics address.
+    fn ready(&self) -> String {
+        let metrics_line = self.wait_log("metrics on http://");
+        let addr = metrics_line
+            .split("http://")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches("/metrics")
+            .to_string();
+        self.wait_log("baseline of");
+        wait_status(&addr, "/readyz", 200);
+        addr
+    }
+
     /// Waits for a stderr line containing `needle`; returns it.
     fn wait_log(&self, needle: &str) -> String {
         let deadline = Instant::now() + WAIT;
@@ -183,15 +197,7 @@ fn changes_are_alerted_once_the_baseline_is_taken() {
             "127.0.0.1:0",
         ],
     );
-    let metrics_line = watcher.wait_log("metrics on http://");
-    let addr = metrics_line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches("/metrics")
-        .to_string();
-    watcher.wait_log("baseline of");
-    wait_status(&addr, "/readyz", 200);
+    let addr = watcher.ready();
 
     // Nothing already open is announced.
     std::thread::sleep(Duration::from_millis(500));
@@ -253,15 +259,7 @@ fn the_watch_survives_the_api_going_away_and_relists_after_410() {
         .start()
         .unwrap();
     let watcher = Watcher::start(&server, &["--metrics-addr", "127.0.0.1:0"]);
-    let metrics_line = watcher.wait_log("metrics on http://");
-    let addr = metrics_line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches("/metrics")
-        .to_string();
-    watcher.wait_log("baseline of");
-    wait_status(&addr, "/readyz", 200);
+    let addr = watcher.ready();
 
     // The API goes away: the watch reports staleness instead of carrying on as if current.
     server.stop();

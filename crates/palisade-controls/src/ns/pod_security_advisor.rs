@@ -44,8 +44,10 @@ declare_control! {
     /// level enforced (or more), and `kube-system`, `kube-public` and `kube-node-lease`. In a
     /// scan of manifests, only the workloads in the scan are known; other pods may run in the
     /// namespace, which is one reason the fix is marked unsafe. A workload that a Pod Security
-    /// check cannot evaluate makes the namespace not evaluated. The `enforce-version` label
-    /// and the exemptions of the cluster's admission configuration are not read.
+    /// check cannot evaluate makes the namespace not evaluated. Ignore annotations and
+    /// exceptions on a workload do not count here: they silence Palisade, not Pod Security
+    /// Admission, which would still reject the pod. The `enforce-version` label and the
+    /// exemptions of the cluster's admission configuration are not read.
     ///
     /// ## Why it matters
     /// A namespace that enforces less than its workloads already meet gives away protection

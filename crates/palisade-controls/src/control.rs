@@ -145,7 +145,8 @@ impl From<TypeError> for Skip {
 /// How far a check looks for the other objects it reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadScope {
-    /// Only objects in the judged resource's namespace.
+    /// Only objects in the judged resource's namespace; for a Namespace object, the namespace
+    /// it names (see `ResourceId::scope_namespace`).
     Namespace,
     /// Objects anywhere in the cluster.
     Cluster,

@@ -22,7 +22,7 @@ pub use resource::{
     is_document_marker,
 };
 pub use result::{
-    ClusterSummary, ControlSummary, Diagnostic, DiagnosticLevel, ExpiredException, NotEvaluated, ScanResult,
-    SuppressedFinding, Suppression,
+    ClusterSummary, ControlSummary, Diagnostic, DiagnosticLevel, ExpiredException, NotEvaluated,
+    ScanResult, SuppressedFinding, Suppression,
 };
 pub use value::{Entry, Node, Span, Text, TypeError, Value};

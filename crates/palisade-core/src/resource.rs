@@ -2,6 +2,10 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+
+/// The index's tables: keys are short strings borrowed from the inventory, so a fast
+/// non-cryptographic hash matters (the watch loop rebuilds the index for every batch of changes).
+type Table<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -46,6 +50,16 @@ impl ResourceId {
             namespace: namespace.map(str::to_string),
             name: name.to_string(),
         })
+    }
+
+    /// The namespace an object belongs to for checks that look within a namespace: its own,
+    /// or, for a Namespace object, the namespace it names.
+    pub fn scope_namespace(&self) -> Option<&str> {
+        if self.kind == "Namespace" && self.api_version == "v1" {
+            Some(&self.name)
+        } else {
+            self.namespace.as_deref()
+        }
     }
 
     /// The API group, empty for the core group.
@@ -250,9 +264,9 @@ impl Inventory {
 #[derive(Debug)]
 pub struct InventoryIndex<'a> {
     inventory: &'a Inventory,
-    by_kind: HashMap<(&'a str, &'a str), Vec<u32>>,
-    by_kind_and_namespace: HashMap<(&'a str, &'a str, Option<&'a str>), Vec<u32>>,
-    by_identity: HashMap<(&'a str, &'a str, Option<&'a str>, &'a str), u32>,
+    by_kind: Table<(&'a str, &'a str), Vec<u32>>,
+    by_kind_and_namespace: Table<(&'a str, &'a str, Option<&'a str>), Vec<u32>>,
+    by_identity: Table<(&'a str, &'a str, Option<&'a str>, &'a str), u32>,
     /// Lookups a family of checks derives from the inventory (RBAC's subject → bindings, say),
     /// one per type, built on first use; see [`InventoryIndex::derived`].
     derived: Mutex<Vec<(TypeId, DerivedSlot)>>,
@@ -264,9 +278,12 @@ impl<'a> InventoryIndex<'a> {
     pub fn new(inventory: &'a Inventory) -> Self {
         let mut index = InventoryIndex {
             inventory,
-            by_kind: HashMap::new(),
-            by_kind_and_namespace: HashMap::new(),
-            by_identity: HashMap::new(),
+            by_kind: Table::default(),
+            by_kind_and_namespace: Table::default(),
+            by_identity: Table::with_capacity_and_hasher(
+                inventory.resources.len(),
+                rustc_hash::FxBuildHasher,
+            ),
             derived: Mutex::new(Vec::new()),
         };
         for (i, r) in inventory.resources.iter().enumerate() {
@@ -309,7 +326,7 @@ impl<'a> InventoryIndex<'a> {
         kind: &'s str,
     ) -> impl Iterator<Item = &'a Resource> + 's {
         // The maps are covariant in their keys, so they can be asked with shorter-lived keys.
-        let map: &'s HashMap<(&str, &str), Vec<u32>> = &self.by_kind;
+        let map: &'s Table<(&str, &str), Vec<u32>> = &self.by_kind;
         self.resources(map.get(&(group, kind)))
     }
 
@@ -321,7 +338,7 @@ impl<'a> InventoryIndex<'a> {
         kind: &'s str,
         namespace: Option<&'s str>,
     ) -> impl Iterator<Item = &'a Resource> + 's {
-        let map: &'s HashMap<(&str, &str, Option<&str>), Vec<u32>> = &self.by_kind_and_namespace;
+        let map: &'s Table<(&str, &str, Option<&str>), Vec<u32>> = &self.by_kind_and_namespace;
         self.resources(map.get(&(group, kind, namespace)))
     }
 
@@ -332,7 +349,7 @@ impl<'a> InventoryIndex<'a> {
         group: &'s str,
         kind: &'s str,
     ) -> impl Iterator<Item = (u32, &'a Resource)> + 's {
-        let map: &'s HashMap<(&str, &str), Vec<u32>> = &self.by_kind;
+        let map: &'s Table<(&str, &str), Vec<u32>> = &self.by_kind;
         let inventory = self.inventory;
         map.get(&(group, kind))
             .map_or(&[][..], Vec::as_slice)
@@ -379,7 +396,7 @@ impl<'a> InventoryIndex<'a> {
         namespace: Option<&str>,
         name: &str,
     ) -> Option<&'a Resource> {
-        let map: &HashMap<(&str, &str, Option<&str>, &str), u32> = &self.by_identity;
+        let map: &Table<(&str, &str, Option<&str>, &str), u32> = &self.by_identity;
         let i = *map.get(&(group, kind, namespace, name))?;
         Some(&self.inventory.resources[i as usize])
     }

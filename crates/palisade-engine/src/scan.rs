@@ -366,7 +366,7 @@ impl<'a> Evaluator<'a> {
             .find(|(gap, scope)| match &gap.namespace {
                 None => true,
                 Some(ns) => {
-                    *scope == ReadScope::Cluster || resource.id.namespace.as_deref() == Some(ns)
+                    *scope == ReadScope::Cluster || resource.id.scope_namespace() == Some(ns)
                 }
             })
             .map(|(gap, _)| *gap)

@@ -132,8 +132,10 @@ impl State {
     /// Re-judges what `changed` objects (applied or deleted) can affect and returns the
     /// difference as events.
     pub fn reevaluate(&mut self, plan: &Plan, changed: &[ResourceId]) -> Vec<FindingEvent> {
+        let started = std::time::Instant::now();
         let index = InventoryIndex::new(&self.inventory);
         let evaluator = Evaluator::new(plan, &self.inventory, &index);
+        let indexed = started.elapsed();
         let controls = evaluator.controls();
 
         // Which controls read a changed kind, cluster-wide or in which namespaces.
@@ -147,7 +149,7 @@ impl State {
                             ReadScope::Cluster => cluster_wide[i] = true,
                             ReadScope::Namespace => {
                                 per_namespace
-                                    .entry(id.namespace.as_deref())
+                                    .entry(id.scope_namespace())
                                     .or_insert_with(|| vec![false; controls.len()])[i] = true
                             }
                         }
@@ -170,7 +172,7 @@ impl State {
                     let findings = evaluator.resource(r).findings;
                     return Some((Arc::new(r.id.clone()), findings, None));
                 }
-                let in_namespace = per_namespace.get(&r.id.namespace.as_deref());
+                let in_namespace = per_namespace.get(&r.id.scope_namespace());
                 if !any_cluster_wide && in_namespace.is_none() {
                     return None;
                 }
@@ -182,6 +184,12 @@ impl State {
             })
             .collect();
 
+        tracing::debug!(
+            ?indexed,
+            judged = judged.len(),
+            evaluated = ?started.elapsed(),
+            "re-evaluated"
+        );
         let mut events = Vec::new();
         let cluster = Some(&*self.cluster);
         // Deleted objects: everything on them is resolved.

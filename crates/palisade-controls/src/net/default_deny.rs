@@ -87,9 +87,9 @@ declare_control! {
 }
 
 impl Check for NamespaceDefaultDeny {
-    /// The policies of the namespace the judged Namespace names. A Namespace is itself
-    /// cluster-scoped, so the read is declared cluster-wide.
-    const READS: &'static [Reads] = &[Reads::cluster(GROUP, KIND)];
+    /// The policies of the namespace the judged Namespace names (a Namespace counts as part of
+    /// the namespace it names).
+    const READS: &'static [Reads] = &[Reads::namespace(GROUP, KIND)];
 
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if resource.kind() != "Namespace" || !resource.id.group().is_empty() {

@@ -191,10 +191,10 @@ fn describe_blockers(blockers: &[Blocker<'_>]) -> String {
 }
 
 impl Check for PodSecurityAdvisor {
-    /// The workloads of the namespace the judged Namespace names. A Namespace is itself
-    /// cluster-scoped, so the reads are declared cluster-wide. Workload kinds declared in the
-    /// config file are read too but cannot be listed here.
-    const READS: &'static [Reads] = &built_in_reads(ReadScope::Cluster);
+    /// The workloads of the namespace the judged Namespace names (a Namespace counts as part of
+    /// the namespace it names). Workload kinds declared in the config file are read too but
+    /// cannot be listed here.
+    const READS: &'static [Reads] = &built_in_reads(ReadScope::Namespace);
 
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if resource.kind() != "Namespace" || !resource.id.group().is_empty() {

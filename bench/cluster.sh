@@ -71,8 +71,8 @@ for _ in $(seq 1 600); do [[ -s "$TMP/kubeconfig" ]] && break; sleep 0.5; done
 WALLS=(); RSS=()
 for i in $(seq 1 "$RUNS"); do
     /usr/bin/time -f '%e %M' -o "$TMP/time" "$BIN" scan --cluster --kubeconfig "$TMP/kubeconfig" \
-        --format json --output "$TMP/report.json" || true
-    read -r wall rss <"$TMP/time"
+        --format json --output "$TMP/report.json" --fail-on none
+    read -r wall rss < <(tail -1 "$TMP/time")
     WALLS+=("$wall"); RSS+=("$rss")
     log "run $i: ${wall} s, $((rss / 1024)) MiB"
 done

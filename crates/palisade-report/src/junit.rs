@@ -273,10 +273,12 @@ fn input_suite(input: &ReportInput<'_>) -> Option<TestSuite> {
             DiagnosticLevel::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
             DiagnosticLevel::Warning => TestCaseStatus::skipped(),
         };
-        status.set_message(d.message.as_str()).set_type(match d.level {
-            DiagnosticLevel::Error => "input-error",
-            DiagnosticLevel::Warning => "input-warning",
-        });
+        status
+            .set_message(d.message.as_str())
+            .set_type(match d.level {
+                DiagnosticLevel::Error => "input-error",
+                DiagnosticLevel::Warning => "input-warning",
+            });
         let mut case = TestCase::new(name, status);
         case.set_classname("input");
         suite.add_test_case(case);

@@ -48,7 +48,7 @@ for root, _, files in sorted(os.walk(src)):
     for name in sorted(files):
         if not name.endswith((".yaml", ".yml")):
             continue
-        items = [d for d in yaml.safe_load_all(open(os.path.join(root, name))) if isinstance(d, dict)]
+        items = [d for d in yaml.load_all(open(os.path.join(root, name)), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if isinstance(d, dict)]
         for d in items:
             d.setdefault("metadata", {}).setdefault("namespace", "default") if d.get("kind") not in (
                 "Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass",

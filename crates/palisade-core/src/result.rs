@@ -141,11 +141,20 @@ impl ScanResult {
     /// Adds the result of another evaluation with the same plan (another cluster), keeping
     /// every list in report order.
     pub fn merge(&mut self, other: ScanResult) {
-        self.findings.extend(other.findings);
-        self.suppressed.extend(other.suppressed);
-        self.not_evaluated.extend(other.not_evaluated);
-        self.diagnostics.extend(other.diagnostics);
-        self.expired_exceptions.extend(other.expired_exceptions);
+        /// Appends, or takes the other list whole when this one is empty: a large cluster's
+        /// findings are hundreds of megabytes, and copying them would hold them twice.
+        fn append<T>(mine: &mut Vec<T>, mut theirs: Vec<T>) {
+            if mine.is_empty() {
+                std::mem::swap(mine, &mut theirs);
+            } else {
+                mine.append(&mut theirs);
+            }
+        }
+        append(&mut self.findings, other.findings);
+        append(&mut self.suppressed, other.suppressed);
+        append(&mut self.not_evaluated, other.not_evaluated);
+        append(&mut self.diagnostics, other.diagnostics);
+        append(&mut self.expired_exceptions, other.expired_exceptions);
         self.resources_scanned += other.resources_scanned;
         self.sources_scanned += other.sources_scanned;
         self.clusters.extend(other.clusters);

@@ -599,7 +599,7 @@ async fn raw_watches_follow_the_protocol() {
         .boxed();
     let mut added = 0;
     let bookmark_rv = loop {
-        match tokio::time::timeout(Duration::from_secs(5), s.try_next())
+        match tokio::time::timeout(Duration::from_secs(30), s.try_next())
             .await
             .unwrap()
             .unwrap()
@@ -617,7 +617,7 @@ async fn raw_watches_follow_the_protocol() {
     // A label-selected watch from a version: a label change out of the selection is a DELETED.
     let rv = server.resource_version().to_string();
     let mut s = pods
-        .watch(&WatchParams::default().labels("app=web").timeout(5), &rv)
+        .watch(&WatchParams::default().labels("app=web").timeout(60), &rv)
         .await
         .unwrap()
         .boxed();
@@ -627,7 +627,7 @@ async fn raw_watches_follow_the_protocol() {
     server.apply(pod("team-a", "web-9", "web")).unwrap();
     let mut events = Vec::new();
     while events.len() < 2 {
-        match tokio::time::timeout(Duration::from_secs(5), s.try_next())
+        match tokio::time::timeout(Duration::from_secs(30), s.try_next())
             .await
             .unwrap()
             .unwrap()
@@ -698,7 +698,7 @@ async fn raw_watches_follow_the_protocol() {
         .unwrap()
         .boxed();
     assert!(
-        tokio::time::timeout(Duration::from_secs(5), s.try_next())
+        tokio::time::timeout(Duration::from_secs(30), s.try_next())
             .await
             .unwrap()
             .unwrap()

@@ -53,7 +53,8 @@ fn settings_for(text: &str) -> Settings {
     settings
 }
 
-fn load(text: &str) -> Inventory {
+/// Loads YAML text as a fixture file; it must load without diagnostics.
+pub(crate) fn load(text: &str) -> Inventory {
     let mut inventory = Inventory::default();
     let source = inventory.add_source("fixture.yaml", text);
     let mut diagnostics = Vec::new();

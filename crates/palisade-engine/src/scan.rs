@@ -636,6 +636,15 @@ mod tests {
     const AUTHORED: &str = "# a template\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  containers:\n    - name: one\n      securityContext:\n        privileged: true\n    - name: two\n      securityContext:\n        privileged: true\n";
     const RENDERED: &str = "---\n# Source: chart/templates/pod.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: release\nspec:\n  containers:\n  - name: one\n    securityContext:\n      privileged: true\n  - name: two\n    securityContext:\n      privileged: true\n";
 
+    /// A plan running one control.
+    fn plan_only(control: &str) -> Plan {
+        let options = PlanOptions {
+            only: vec![control.into()],
+            ..PlanOptions::default()
+        };
+        Plan::new(&Config::default(), &options).unwrap()
+    }
+
     /// An inventory holding Helm output `rendered` whose `# Source:` comments name `authored`.
     fn rendered_inventory(authored: &str, rendered: &str) -> Inventory {
         let mut inventory = Inventory::default();
@@ -657,14 +666,7 @@ mod tests {
     #[test]
     fn findings_in_rendered_output_point_at_the_same_occurrence_in_the_authored_file() {
         let inventory = rendered_inventory(AUTHORED, RENDERED);
-        let plan = Plan::new(
-            &Config::default(),
-            &PlanOptions {
-                only: vec!["POD-001".into()],
-                ..PlanOptions::default()
-            },
-        )
-        .unwrap();
+        let plan = plan_only("POD-001");
         let result = evaluate(&inventory, &plan, Vec::new());
         let lines: Vec<(String, u32)> = result
             .findings
@@ -723,14 +725,7 @@ mod tests {
             authored.replace("---\n", "---\n# Source: chart/templates/pod.yaml\n")
         );
         let inventory = rendered_inventory(authored, &rendered);
-        let plan = Plan::new(
-            &Config::default(),
-            &PlanOptions {
-                only: vec!["POD-001".into()],
-                ..PlanOptions::default()
-            },
-        )
-        .unwrap();
+        let plan = plan_only("POD-001");
         let result = evaluate(&inventory, &plan, Vec::new());
         let lines: Vec<u32> = result
             .findings
@@ -773,14 +768,7 @@ mod tests {
             namespace: Some("shop".into()),
             reason: "403 Forbidden".into(),
         });
-        let plan = Plan::new(
-            &Config::default(),
-            &PlanOptions {
-                only: vec!["RES-001".into()],
-                ..PlanOptions::default()
-            },
-        )
-        .unwrap();
+        let plan = plan_only("RES-001");
         let result = evaluate(&inventory, &plan, Vec::new());
         // The pod in `shop` may get its limit from a LimitRange nobody could read.
         assert_eq!(result.not_evaluated.len(), 1);

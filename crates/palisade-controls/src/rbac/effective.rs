@@ -571,28 +571,13 @@ pub(crate) fn check_binding(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use palisade_core::{Inventory, InventoryIndex};
+    use palisade_core::InventoryIndex;
 
     use crate::settings::Settings;
 
-    fn inventory(text: &str) -> Inventory {
-        let mut inventory = Inventory::default();
-        let source = inventory.add_source("test.yaml", text);
-        let mut diagnostics = Vec::new();
-        palisade_load::load_source(
-            &mut inventory,
-            source,
-            Default::default(),
-            &|_| None,
-            &mut diagnostics,
-        );
-        assert!(diagnostics.is_empty(), "{diagnostics:?}");
-        inventory
-    }
-
     /// The dangers of the binding named `name`, as `Danger` debug names.
     fn dangers_of(text: &str, name: &str) -> Vec<Danger> {
-        let inventory = inventory(text);
+        let inventory = crate::fixture_tests::load(text);
         let index = InventoryIndex::new(&inventory);
         let settings = Settings::default();
         let cx = Context {
@@ -689,7 +674,7 @@ rules:
 
     #[test]
     fn the_index_finds_subjects_however_they_are_named() {
-        let inventory = inventory(
+        let inventory = crate::fixture_tests::load(
             "
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding

@@ -64,10 +64,16 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Str(Text),
-    Seq(Vec<Node>),
+    /// Lists and mappings are boxed slices, not vectors: without a capacity word the whole
+    /// value fits beside a string's inline bytes, a quarter off every node of an inventory.
+    Seq(Box<[Node]>),
     /// Entries keep their source order; lookups are linear because Kubernetes maps are small.
-    Map(Vec<Entry>),
+    Map(Box<[Entry]>),
 }
+
+// An inventory holds millions of nodes: keep each at a string's size plus its span.
+const _: () = assert!(std::mem::size_of::<Value>() == 24);
+const _: () = assert!(std::mem::size_of::<Entry>() == 64);
 
 /// A field held a value of the wrong type, e.g. `privileged: "yes"`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,5 +6,5 @@ mod scan;
 mod suppress;
 
 pub use config::Config;
-pub use scan::{Evaluator, Plan, PlanOptions, ResourceOutcome, evaluate};
+pub use scan::{Evaluator, Judged, Plan, PlanOptions, ResourceOutcome, evaluate, judge};
 pub use suppress::IGNORE_ANNOTATION;

@@ -530,6 +530,23 @@ fn evaluate_resource(
 /// Evaluates every resource of `inventory` against the plan. `diagnostics` (from loading)
 /// are carried into the result.
 pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>) -> ScanResult {
+    judge(inventory, plan).into_result(diagnostics)
+}
+
+/// Every verdict of a scan, gathered but not yet put in report order. It borrows nothing from
+/// the inventory, so a caller done with the objects can free them before
+/// [`Judged::into_result`] lays the findings out in one list: on a large scan the objects
+/// and two copies of the findings would otherwise be held at once.
+pub struct Judged {
+    tally: Tally,
+    expired_exceptions: Vec<ExpiredException>,
+    gap_diagnostics: Vec<Diagnostic>,
+    resources_scanned: usize,
+    sources_scanned: usize,
+}
+
+/// Judges every resource of `inventory` against the plan; see [`Judged`].
+pub fn judge(inventory: &Inventory, plan: &Plan) -> Judged {
     let index = InventoryIndex::new(inventory);
     let evaluator = Evaluator::new(plan, inventory, &index);
     let tally = inventory
@@ -543,17 +560,8 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
             },
         )
         .reduce(|| Tally::new(plan), Tally::merge);
-
-    let mut findings = Vec::with_capacity(tally.findings.iter().map(Vec::len).sum());
-    for per_resource in tally.findings {
-        findings.extend(per_resource);
-    }
-    let mut result = ScanResult {
-        findings,
-        suppressed: tally.suppressed,
-        not_evaluated: tally.not_evaluated,
-        controls: tally.summaries,
-        diagnostics,
+    Judged {
+        tally,
         expired_exceptions: plan
             .exceptions
             .iter()
@@ -564,33 +572,55 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
                 expired: e.expires.map(|d| d.to_string()).unwrap_or_default(),
             })
             .collect(),
+        gap_diagnostics: inventory
+            .unavailable
+            .iter()
+            .map(|gap| gap_diagnostic(plan, gap))
+            .collect(),
         resources_scanned: inventory
             .resources
             .iter()
             .filter(|r| evaluator.judges(r))
             .count(),
         sources_scanned: inventory.sources.len() - authored_sources(inventory),
-        clusters: Vec::new(),
-    };
-    result.diagnostics.extend(tally.diagnostics);
-    result.diagnostics.extend(
-        inventory
-            .unavailable
-            .iter()
-            .map(|gap| gap_diagnostic(plan, gap)),
-    );
-    // Unstable sorts need no scratch buffer (a stable sort of a large scan's findings copies
-    // half of them), and stay deterministic: findings equal by their sort key are identical.
-    result
-        .findings
-        .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    result
-        .suppressed
-        .sort_unstable_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
-    result.not_evaluated.sort_unstable();
-    result.diagnostics.sort();
-    result.diagnostics.dedup();
-    result
+    }
+}
+
+impl Judged {
+    /// The result, every list in report order. `diagnostics` (from loading) are carried in.
+    pub fn into_result(self, diagnostics: Vec<Diagnostic>) -> ScanResult {
+        let tally = self.tally;
+        let mut findings = Vec::with_capacity(tally.findings.iter().map(Vec::len).sum());
+        for per_resource in tally.findings {
+            findings.extend(per_resource);
+        }
+        let mut result = ScanResult {
+            findings,
+            suppressed: tally.suppressed,
+            not_evaluated: tally.not_evaluated,
+            controls: tally.summaries,
+            diagnostics,
+            expired_exceptions: self.expired_exceptions,
+            resources_scanned: self.resources_scanned,
+            sources_scanned: self.sources_scanned,
+            clusters: Vec::new(),
+        };
+        result.diagnostics.extend(tally.diagnostics);
+        result.diagnostics.extend(self.gap_diagnostics);
+        // Unstable sorts need no scratch buffer (a stable sort of a large scan's findings
+        // copies half of them), and stay deterministic: findings equal by their sort key are
+        // identical.
+        result
+            .findings
+            .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        result
+            .suppressed
+            .sort_unstable_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+        result.not_evaluated.sort_unstable();
+        result.diagnostics.sort();
+        result.diagnostics.dedup();
+        result
+    }
 }
 
 /// Says in every report what a missing kind costs: its own objects went unjudged, and the

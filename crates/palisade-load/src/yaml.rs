@@ -302,18 +302,15 @@ impl Builder {
                     .expect("parser balances start and end events");
                 let (node, anchor, nodes_before) = match frame {
                     Frame::Seq {
-                        mut items,
+                        items,
                         span: start,
                         anchor,
                         nodes_before,
                     } => (
                         Node {
-                            value: Value::Seq({
-                                // Growth leaves up to half a list unused; a large scan keeps
-                                // every tree, so give the slack back.
-                                items.shrink_to_fit();
-                                items
-                            }),
+                            // Boxing gives back the slack growth left; a large scan keeps
+                            // every tree.
+                            value: Value::Seq(items.into_boxed_slice()),
                             span: close(start, span),
                         },
                         anchor,
@@ -328,10 +325,9 @@ impl Builder {
                         ..
                     } => {
                         apply_merges(&mut entries, merges);
-                        entries.shrink_to_fit();
                         (
                             Node {
-                                value: Value::Map(entries),
+                                value: Value::Map(entries.into_boxed_slice()),
                                 span: close(start, span),
                             },
                             anchor,
@@ -442,7 +438,7 @@ fn close(start: Span, end: Span) -> Span {
 fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<Node>) {
     for merge in merges {
         let sources: Vec<Node> = match merge.value {
-            Value::Seq(items) => items,
+            Value::Seq(items) => items.into_vec(),
             _ => vec![merge],
         };
         for source in sources {

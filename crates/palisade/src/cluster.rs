@@ -62,6 +62,10 @@ pub fn scan(args: &ScanArgs, plan: &mut Plan, bar: &ProgressBar) -> Result<Clust
                 Ok((cluster, collected, read_at))
             }
         })));
+    // Every cluster is read. The runtime's threads allocated the objects, and an allocator
+    // reclaims memory freed by other threads only when the owning thread runs again; ending
+    // the threads now lets the objects' memory be reused once they are dropped below.
+    drop(runtime);
     // The version a user named (flag or config) wins over each cluster's own.
     let fixed_version = (args.kube_version.is_some()).then_some(plan.settings.kube_version);
     let narrowed = !args.namespaces.is_empty() || !args.exclude_namespaces.is_empty();
@@ -82,7 +86,13 @@ pub fn scan(args: &ScanArgs, plan: &mut Plan, bar: &ProgressBar) -> Result<Clust
             collected.inventory.resources.len(),
             cluster.name
         ));
-        let mut result = palisade_engine::evaluate(&collected.inventory, plan, Vec::new());
+        let judged = palisade_engine::judge(&collected.inventory, plan);
+        let unavailable = collected.inventory.unavailable;
+        // Findings hold no reference into the objects: free them before the findings are
+        // laid out, which briefly holds them twice.
+        drop(collected.inventory.resources);
+        crate::release_freed_memory();
+        let mut result = judged.into_result(Vec::new());
         result.clusters.push(ClusterSummary {
             name: cluster.name.to_string(),
             server: cluster.server.clone(),
@@ -90,7 +100,7 @@ pub fn scan(args: &ScanArgs, plan: &mut Plan, bar: &ProgressBar) -> Result<Clust
             read_at,
             resources: result.resources_scanned,
             findings: result.findings.len(),
-            unavailable: collected.inventory.unavailable.clone(),
+            unavailable,
         });
         merged.merge(result);
     }

@@ -152,7 +152,12 @@ fn scan_files(
         loaded.inventory.resources.len(),
         plan.controls.len()
     ));
-    let result = palisade_engine::evaluate(&loaded.inventory, plan, loaded.diagnostics);
+    let judged = palisade_engine::judge(&loaded.inventory, plan);
+    // Findings hold no reference into the objects: free them before the findings are laid
+    // out, which briefly holds them twice.
+    loaded.inventory.resources = Vec::new();
+    crate::release_freed_memory();
+    let result = judged.into_result(loaded.diagnostics);
 
     (result, loaded.inventory, all_inputs_failed)
 }

@@ -7,6 +7,7 @@
 
 mod control;
 mod finding;
+mod framework;
 mod path;
 mod resource;
 mod result;
@@ -16,6 +17,7 @@ pub use control::{
     Alias, ControlMeta, Family, FixAvailability, Framework, FrameworkRef, PssLevel, Severity, Tool,
 };
 pub use finding::{Finding, Fix, FixOp, FixSafety, Location, Violation};
+pub use framework::{Assessment, Coverage, FrameworkSpec, Requirement, Section};
 pub use path::ObjectPath;
 pub use resource::{
     Inventory, InventoryIndex, Origin, Resource, ResourceId, Source, SourceId, Unavailable,

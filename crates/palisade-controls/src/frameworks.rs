@@ -10,6 +10,14 @@ use palisade_core::{FrameworkSpec, Requirement};
 const FILES: &[(&str, &str)] = &[
     ("cis-1.12.yaml", include_str!("../frameworks/cis-1.12.yaml")),
     (
+        "nsa-cisa-1.2.yaml",
+        include_str!("../frameworks/nsa-cisa-1.2.yaml"),
+    ),
+    (
+        "mitre-attack-containers.yaml",
+        include_str!("../frameworks/mitre-attack-containers.yaml"),
+    ),
+    (
         "pss-baseline.yaml",
         include_str!("../frameworks/pss-baseline.yaml"),
     ),

@@ -8,14 +8,41 @@ use palisade_core::{FrameworkSpec, Requirement};
 
 /// Every framework file, by name. Adding a framework means adding its file here.
 const FILES: &[(&str, &str)] = &[
-    ("cis-1.12.yaml", include_str!("../frameworks/cis-1.12.yaml")),
+    (
+        "cis-1.12.yaml",
+        include_str!("../frameworks/cis-1.12.yaml"),
+    ),
+    (
+        "gdpr.yaml",
+        include_str!("../frameworks/gdpr.yaml"),
+    ),
+    (
+        "hipaa.yaml",
+        include_str!("../frameworks/hipaa.yaml"),
+    ),
+    (
+        "iso-27001-2022.yaml",
+        include_str!("../frameworks/iso-27001-2022.yaml"),
+    ),
+    (
+        "mitre-attack-containers.yaml",
+        include_str!("../frameworks/mitre-attack-containers.yaml"),
+    ),
+    (
+        "nist-800-190.yaml",
+        include_str!("../frameworks/nist-800-190.yaml"),
+    ),
+    (
+        "nist-800-53-r5.yaml",
+        include_str!("../frameworks/nist-800-53-r5.yaml"),
+    ),
     (
         "nsa-cisa-1.2.yaml",
         include_str!("../frameworks/nsa-cisa-1.2.yaml"),
     ),
     (
-        "mitre-attack-containers.yaml",
-        include_str!("../frameworks/mitre-attack-containers.yaml"),
+        "pci-dss-4.0.yaml",
+        include_str!("../frameworks/pci-dss-4.0.yaml"),
     ),
     (
         "pss-baseline.yaml",
@@ -24,6 +51,10 @@ const FILES: &[(&str, &str)] = &[
     (
         "pss-restricted.yaml",
         include_str!("../frameworks/pss-restricted.yaml"),
+    ),
+    (
+        "soc2.yaml",
+        include_str!("../frameworks/soc2.yaml"),
     ),
 ];
 

@@ -8,18 +8,9 @@ use palisade_core::{FrameworkSpec, Requirement};
 
 /// Every framework file, by name. Adding a framework means adding its file here.
 const FILES: &[(&str, &str)] = &[
-    (
-        "cis-1.12.yaml",
-        include_str!("../frameworks/cis-1.12.yaml"),
-    ),
-    (
-        "gdpr.yaml",
-        include_str!("../frameworks/gdpr.yaml"),
-    ),
-    (
-        "hipaa.yaml",
-        include_str!("../frameworks/hipaa.yaml"),
-    ),
+    ("cis-1.12.yaml", include_str!("../frameworks/cis-1.12.yaml")),
+    ("gdpr.yaml", include_str!("../frameworks/gdpr.yaml")),
+    ("hipaa.yaml", include_str!("../frameworks/hipaa.yaml")),
     (
         "iso-27001-2022.yaml",
         include_str!("../frameworks/iso-27001-2022.yaml"),
@@ -52,10 +43,7 @@ const FILES: &[(&str, &str)] = &[
         "pss-restricted.yaml",
         include_str!("../frameworks/pss-restricted.yaml"),
     ),
-    (
-        "soc2.yaml",
-        include_str!("../frameworks/soc2.yaml"),
-    ),
+    ("soc2.yaml", include_str!("../frameworks/soc2.yaml")),
 ];
 
 struct Catalogue {

@@ -225,6 +225,16 @@ mod tests {
     }
 
     #[test]
+    fn every_built_in_control_serves_some_framework() {
+        let unserved: Vec<&str> = catalog::all()
+            .iter()
+            .map(|c| c.meta().id)
+            .filter(|id| serving(id).next().is_none())
+            .collect();
+        assert!(unserved.is_empty(), "no framework maps {unserved:?}");
+    }
+
+    #[test]
     fn serving_is_the_reverse_of_the_mapping() {
         let pod001: Vec<(&str, &str)> = serving("POD-001")
             .map(|(f, r)| (f.id.as_str(), r.id.as_str()))

@@ -95,6 +95,19 @@ pub struct Coverage {
 }
 
 impl Coverage {
+    /// The coverage of any set of requirements, e.g. one section.
+    pub fn of<'a>(requirements: impl IntoIterator<Item = &'a Requirement>) -> Coverage {
+        let mut coverage = Coverage::default();
+        for requirement in requirements {
+            match requirement.assessment {
+                Assessment::Automated { .. } => coverage.automated += 1,
+                Assessment::Manual { .. } => coverage.manual += 1,
+                Assessment::NodeScan => coverage.node_scan += 1,
+            }
+        }
+        coverage
+    }
+
     pub fn total(&self) -> usize {
         self.automated + self.manual + self.node_scan
     }
@@ -128,16 +141,15 @@ impl FrameworkSpec {
             .filter(move |r| r.section == section)
     }
 
+    /// The requirements this control decides, in the framework's order.
+    pub fn served_by<'a>(&'a self, control_id: &str) -> impl Iterator<Item = &'a Requirement> {
+        self.requirements
+            .iter()
+            .filter(move |r| r.assessment.controls().iter().any(|c| c == control_id))
+    }
+
     pub fn coverage(&self) -> Coverage {
-        let mut coverage = Coverage::default();
-        for requirement in &self.requirements {
-            match requirement.assessment {
-                Assessment::Automated { .. } => coverage.automated += 1,
-                Assessment::Manual { .. } => coverage.manual += 1,
-                Assessment::NodeScan => coverage.node_scan += 1,
-            }
-        }
-        coverage
+        Coverage::of(&self.requirements)
     }
 }
 
@@ -205,6 +217,8 @@ mod tests {
             }
         );
         assert_eq!(coverage.total(), 4);
+        let spec = spec();
+        assert_eq!(Coverage::of(spec.requirements.iter().skip(2)).node_scan, 2);
     }
 
     #[test]
@@ -215,6 +229,9 @@ mod tests {
             ["POD-001"]
         );
         assert!(spec.requirement("1.10").is_none());
+        let served: Vec<&str> = spec.served_by("POD-001").map(|r| r.id.as_str()).collect();
+        assert_eq!(served, ["1.1"]);
+        assert_eq!(spec.served_by("POD-002").count(), 0);
         assert_eq!(spec.requirements_in("1").count(), 4);
     }
 

@@ -126,11 +126,6 @@ impl FrameworkSpec {
         self.requirements.iter().find(|r| r.id == id)
     }
 
-    /// The section with this ID.
-    pub fn section(&self, id: &str) -> Option<&Section> {
-        self.sections.iter().find(|s| s.id == id)
-    }
-
     /// The requirements of one section, in the framework's order.
     pub fn requirements_in<'a>(
         &'a self,

@@ -143,11 +143,6 @@ mod tests {
                 "{}",
                 meta.id
             );
-            assert!(
-                !meta.frameworks.is_empty(),
-                "{} maps to no framework",
-                meta.id
-            );
         }
     }
 

@@ -10,6 +10,7 @@
 mod declare;
 mod catalog;
 mod control;
+mod frameworks;
 mod refs;
 pub mod selector;
 mod settings;
@@ -27,6 +28,7 @@ mod sec;
 
 pub use catalog::{all, find, pss_controls, resolve_selector};
 pub use control::{Context, Control, ReadScope, Reads, Skip, Verdict};
+pub use frameworks::{framework, frameworks, serving};
 pub use settings::{KubeVersion, Settings, WorkloadKind};
 
 #[cfg(test)]

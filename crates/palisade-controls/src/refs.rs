@@ -1,32 +1,7 @@
-//! Short constructors for framework references and aliases, so control metadata reads like a
-//! table.
+//! Short constructors for aliases, so control metadata reads like a table.
 
-use palisade_core::{Alias, Framework, FrameworkRef, Tool};
+use palisade_core::{Alias, Tool};
 
-pub const fn cis(id: &'static str) -> FrameworkRef {
-    FrameworkRef {
-        framework: Framework::Cis,
-        id,
-    }
-}
-pub const fn nsa(id: &'static str) -> FrameworkRef {
-    FrameworkRef {
-        framework: Framework::NsaCisa,
-        id,
-    }
-}
-pub const fn mitre(id: &'static str) -> FrameworkRef {
-    FrameworkRef {
-        framework: Framework::Mitre,
-        id,
-    }
-}
-pub const fn pss(id: &'static str) -> FrameworkRef {
-    FrameworkRef {
-        framework: Framework::Pss,
-        id,
-    }
-}
 pub const fn kubescape(id: &'static str) -> Alias {
     Alias {
         tool: Tool::Kubescape,

@@ -168,73 +168,6 @@ impl FromStr for PssLevel {
     }
 }
 
-/// Frameworks a control can reference.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Framework {
-    /// CIS Kubernetes Benchmark.
-    #[serde(rename = "cis")]
-    Cis,
-    /// NSA-CISA Kubernetes Hardening Guide.
-    #[serde(rename = "nsa-cisa")]
-    NsaCisa,
-    /// MITRE ATT&CK for Containers.
-    #[serde(rename = "mitre")]
-    Mitre,
-    /// Kubernetes Pod Security Standards.
-    #[serde(rename = "pss")]
-    Pss,
-}
-
-impl Framework {
-    pub const ALL: [Framework; 4] = [
-        Framework::Cis,
-        Framework::NsaCisa,
-        Framework::Mitre,
-        Framework::Pss,
-    ];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Framework::Cis => "cis",
-            Framework::NsaCisa => "nsa-cisa",
-            Framework::Mitre => "mitre",
-            Framework::Pss => "pss",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Framework::Cis => "CIS Kubernetes Benchmark 1.12",
-            Framework::NsaCisa => "NSA-CISA Kubernetes Hardening Guide 1.2",
-            Framework::Mitre => "MITRE ATT&CK for Containers",
-            Framework::Pss => "Kubernetes Pod Security Standards",
-        }
-    }
-}
-
-impl FromStr for Framework {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        // Versioned spellings (`cis-1.12`, `nsa-cisa`) name the same framework.
-        let base = s.split('-').next().unwrap_or_default().to_ascii_lowercase();
-        match base.as_str() {
-            "cis" => Some(Framework::Cis),
-            "nsa" => Some(Framework::NsaCisa),
-            "mitre" => Some(Framework::Mitre),
-            "pss" => Some(Framework::Pss),
-            _ => None,
-        }
-        .ok_or_else(|| format!("unknown framework `{s}` (expected cis, nsa-cisa, mitre or pss)"))
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct FrameworkRef {
-    pub framework: Framework,
-    /// The requirement, section or technique ID within the framework.
-    pub id: &'static str,
-}
-
 /// Other tools whose check IDs Palisade accepts as aliases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -290,7 +223,6 @@ pub struct ControlMeta {
     pub family: Family,
     /// Which Pod Security Standards level this control is part of, if any.
     pub pss: Option<PssLevel>,
-    pub frameworks: &'static [FrameworkRef],
     pub aliases: &'static [Alias],
     /// One paragraph on how to fix, shown with every finding.
     pub remediation: &'static str,
@@ -305,13 +237,6 @@ impl ControlMeta {
     pub fn answers_to(&self, name: &str) -> bool {
         self.id.eq_ignore_ascii_case(name)
             || self.aliases.iter().any(|a| a.id.eq_ignore_ascii_case(name))
-    }
-
-    pub fn references(&self, framework: Framework) -> impl Iterator<Item = &'static str> + '_ {
-        self.frameworks
-            .iter()
-            .filter(move |f| f.framework == framework)
-            .map(|f| f.id)
     }
 
     /// The documentation with the one leading space of each `///` line removed.

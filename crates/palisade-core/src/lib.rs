@@ -7,15 +7,15 @@
 
 mod control;
 mod finding;
+mod framework;
 mod path;
 mod resource;
 mod result;
 mod value;
 
-pub use control::{
-    Alias, ControlMeta, Family, FixAvailability, Framework, FrameworkRef, PssLevel, Severity, Tool,
-};
+pub use control::{Alias, ControlMeta, Family, FixAvailability, PssLevel, Severity, Tool};
 pub use finding::{Finding, Fix, FixOp, FixSafety, Location, Violation};
+pub use framework::{Assessment, Coverage, FrameworkSpec, Requirement, Section};
 pub use path::ObjectPath;
 pub use resource::{
     Inventory, InventoryIndex, Origin, Resource, ResourceId, Source, SourceId, Unavailable,

@@ -6,7 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use palisade_core::{ControlMeta, ScanResult, Source};
+use palisade_core::{ControlMeta, FrameworkSpec, Requirement, ScanResult, Source};
 
 mod json;
 mod junit;
@@ -26,6 +26,9 @@ pub struct ReportInput<'a> {
     pub sources: &'a [Source],
     /// Metadata of every control that ran, sorted by ID.
     pub controls: &'a [&'static ControlMeta],
+    /// The compliance frameworks controls are mapped to (the built-in catalogue). Passed in so
+    /// reports stay independent of where the catalogue comes from.
+    pub frameworks: &'a [FrameworkSpec],
     /// The Palisade version, recorded in reports.
     pub tool_version: &'a str,
     /// Sources by path and their line starts, so a report with many findings finds each
@@ -43,6 +46,7 @@ impl<'a> ReportInput<'a> {
         result: &'a ScanResult,
         sources: &'a [Source],
         controls: &'a [&'static ControlMeta],
+        frameworks: &'a [FrameworkSpec],
         tool_version: &'a str,
     ) -> Self {
         let by_path = sources
@@ -54,6 +58,7 @@ impl<'a> ReportInput<'a> {
             result,
             sources,
             controls,
+            frameworks,
             tool_version,
             index: SourceIndex {
                 by_path,
@@ -89,6 +94,16 @@ impl<'a> ReportInput<'a> {
 
     pub fn control(&self, id: &str) -> Option<&'static ControlMeta> {
         self.controls.iter().find(|c| c.id == id).copied()
+    }
+
+    /// The framework requirements a control serves, framework by framework.
+    pub fn requirements_served<'s>(
+        &'s self,
+        control_id: &'s str,
+    ) -> impl Iterator<Item = (&'a FrameworkSpec, &'a Requirement)> + 's {
+        self.frameworks
+            .iter()
+            .flat_map(move |f| f.served_by(control_id).map(move |r| (f, r)))
     }
 }
 

@@ -121,7 +121,12 @@ fn build(
         .full_name("Palisade Kubernetes security scanner")
         .version(input.tool_version)
         .information_uri(env!("CARGO_PKG_REPOSITORY"))
-        .rules(rules.iter().map(rule_descriptor).collect::<Vec<_>>())
+        .rules(
+            rules
+                .iter()
+                .map(|rule| rule_descriptor(input, rule))
+                .collect::<Vec<_>>(),
+        )
         .build();
 
     let run = sarif::Run::builder()
@@ -210,7 +215,7 @@ fn text(s: impl Into<String>) -> sarif::MultiformatMessageString {
         .build()
 }
 
-fn rule_descriptor(rule: &Rule<'_>) -> sarif::ReportingDescriptor {
+fn rule_descriptor(input: &ReportInput<'_>, rule: &Rule<'_>) -> sarif::ReportingDescriptor {
     let mut tags = vec!["security".to_string()];
     let mut props = BTreeMap::new();
     props.insert(
@@ -247,12 +252,12 @@ fn rule_descriptor(rule: &Rule<'_>) -> sarif::ReportingDescriptor {
                 .map(|a| json!({"tool": a.tool.name(), "id": a.id}));
             props.insert("aliases".into(), Value::Array(aliases.collect()));
         }
-        if !meta.frameworks.is_empty() {
-            let frameworks = meta
-                .frameworks
-                .iter()
-                .map(|f| json!({"framework": f.framework.key(), "id": f.id}));
-            props.insert("frameworks".into(), Value::Array(frameworks.collect()));
+        let frameworks: Vec<Value> = input
+            .requirements_served(meta.id)
+            .map(|(f, r)| json!({"framework": f.id, "id": r.id}))
+            .collect();
+        if !frameworks.is_empty() {
+            props.insert("frameworks".into(), Value::Array(frameworks));
         }
         props.insert(
             "fix".into(),
@@ -1109,8 +1114,17 @@ mod tests {
             json!(["security", "POD", "C-0057", "KSV-0017"])
         );
         assert_eq!(
-            pod["properties"]["frameworks"][0],
-            json!({"framework": "cis", "id": "5.2.2"})
+            pod["properties"]["frameworks"],
+            json!([
+                {"framework": "cis-1.12", "id": "5.2.2"},
+                {"framework": "mitre-attack-containers", "id": "T1611"}
+            ])
+        );
+        assert!(
+            rules
+                .iter()
+                .all(|r| r["name"] == "PrivilegedContainer"
+                    || r["properties"]["frameworks"].is_null())
         );
 
         let levels: Vec<(&str, &str)> = rules

@@ -1,11 +1,12 @@
 //! A realistic scan result, built by hand, for the reports' tests.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use palisade_core::{
-    Alias, ControlMeta, ControlSummary, Diagnostic, ExpiredException, Family, Finding, Fix,
-    FixAvailability, FixSafety, Framework, FrameworkRef, Location, NotEvaluated, ObjectPath,
-    PssLevel, ResourceId, ScanResult, Severity, Source, SuppressedFinding, Suppression, Tool,
+    Alias, Assessment, ControlMeta, ControlSummary, Diagnostic, ExpiredException, Family, Finding,
+    Fix, FixAvailability, FixSafety, FrameworkSpec, Location, NotEvaluated, ObjectPath, PssLevel,
+    Requirement, ResourceId, ScanResult, Section, Severity, Source, SuppressedFinding, Suppression,
+    Tool,
 };
 
 use crate::ReportInput;
@@ -16,16 +17,6 @@ pub(crate) static POD_001: ControlMeta = ControlMeta {
     severity: Severity::Critical,
     family: Family::Pod,
     pss: Some(PssLevel::Baseline),
-    frameworks: &[
-        FrameworkRef {
-            framework: Framework::Cis,
-            id: "5.2.2",
-        },
-        FrameworkRef {
-            framework: Framework::Mitre,
-            id: "T1611",
-        },
-    ],
     aliases: &[
         Alias {
             tool: Tool::Kubescape,
@@ -47,7 +38,6 @@ pub(crate) static IMG_001: ControlMeta = ControlMeta {
     severity: Severity::High,
     family: Family::Img,
     pss: None,
-    frameworks: &[],
     aliases: &[Alias {
         tool: Tool::KubeLinter,
         id: "latest-tag",
@@ -63,7 +53,6 @@ pub(crate) static RES_001: ControlMeta = ControlMeta {
     severity: Severity::Medium,
     family: Family::Res,
     pss: None,
-    frameworks: &[],
     aliases: &[Alias {
         tool: Tool::Polaris,
         id: "memoryLimitsMissing",
@@ -79,7 +68,6 @@ pub(crate) static RBAC_001: ControlMeta = ControlMeta {
     severity: Severity::Low,
     family: Family::Rbac,
     pss: None,
-    frameworks: &[],
     aliases: &[],
     remediation: "List the verbs and resources a role needs.",
     fix: FixAvailability::None,
@@ -92,7 +80,6 @@ pub(crate) static NET_001: ControlMeta = ControlMeta {
     severity: Severity::Info,
     family: Family::Net,
     pss: None,
-    frameworks: &[],
     aliases: &[],
     remediation: "Add a default-deny NetworkPolicy to the namespace.",
     fix: FixAvailability::None,
@@ -349,6 +336,46 @@ pub(crate) fn result() -> ScanResult {
     }
 }
 
+/// Two small frameworks: POD-001 serves a requirement of each, the other controls none.
+pub(crate) static FRAMEWORKS: LazyLock<Vec<FrameworkSpec>> = LazyLock::new(|| {
+    let framework = |id: &str, requirement: &str| FrameworkSpec {
+        id: id.into(),
+        aliases: Vec::new(),
+        name: id.into(),
+        version: "1".into(),
+        description: "A test framework.".into(),
+        url: "https://example.invalid".into(),
+        sections: vec![Section {
+            id: "s".into(),
+            title: "Section".into(),
+        }],
+        requirements: vec![
+            Requirement {
+                id: requirement.into(),
+                section: "s".into(),
+                title: "No privileged containers".into(),
+                assessment: Assessment::Automated {
+                    controls: vec!["POD-001".into()],
+                },
+                rationale: "POD-001 decides it.".into(),
+            },
+            Requirement {
+                id: "manual".into(),
+                section: "s".into(),
+                title: "Someone checks".into(),
+                assessment: Assessment::Manual {
+                    evidence: "A signed statement.".into(),
+                },
+                rationale: "No scan can tell.".into(),
+            },
+        ],
+    };
+    vec![
+        framework("cis-1.12", "5.2.2"),
+        framework("mitre-attack-containers", "T1611"),
+    ]
+});
+
 pub(crate) fn input<'a>(result: &'a ScanResult, sources: &'a [Source]) -> ReportInput<'a> {
-    ReportInput::new(result, sources, &CONTROLS, "0.1.0")
+    ReportInput::new(result, sources, &CONTROLS, &FRAMEWORKS, "0.1.0")
 }

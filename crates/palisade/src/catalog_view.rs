@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use palisade_core::{ControlMeta, Family, FixAvailability, Framework};
+use palisade_core::{ControlMeta, Family, FixAvailability};
 use serde::Serialize;
 
 use crate::cli::ControlsArgs;
@@ -30,21 +30,60 @@ fn aliases_text(meta: &ControlMeta) -> String {
 struct ControlJson<'a> {
     #[serde(flatten)]
     meta: &'a ControlMeta,
+    /// The framework requirements the control serves.
+    frameworks: Vec<Served>,
+}
+
+#[derive(Serialize)]
+struct Served {
+    framework: &'static str,
+    requirement: &'static str,
+}
+
+fn served(meta: &ControlMeta) -> Vec<Served> {
+    palisade_controls::serving(meta.id)
+        .map(|(f, r)| Served {
+            framework: &f.id,
+            requirement: &r.id,
+        })
+        .collect()
+}
+
+/// The IDs of the frameworks a control serves, each once, in framework order.
+fn framework_ids(meta: &ControlMeta) -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = palisade_controls::serving(meta.id)
+        .map(|(f, _)| f.id.as_str())
+        .collect();
+    ids.dedup();
+    ids
 }
 
 pub fn list(args: &ControlsArgs) -> Result<ExitCode, String> {
     let family: Option<Family> = args.family.as_deref().map(str::parse).transpose()?;
-    let framework: Option<Framework> = args.framework.as_deref().map(str::parse).transpose()?;
+    let framework = args
+        .framework
+        .as_deref()
+        .map(crate::framework_view::find)
+        .transpose()?;
     let selected: Vec<&'static ControlMeta> = palisade_controls::all()
         .iter()
         .map(|c| c.meta())
         .filter(|m| family.is_none_or(|f| m.family == f))
-        .filter(|m| framework.is_none_or(|f| m.references(f).next().is_some()))
+        .filter(|m| {
+            framework.is_none_or(|wanted| {
+                palisade_controls::serving(m.id).any(|(f, _)| f.id == wanted.id)
+            })
+        })
         .collect();
     match args.format.as_str() {
         "json" => {
-            let items: Vec<ControlJson<'_>> =
-                selected.iter().map(|meta| ControlJson { meta }).collect();
+            let items: Vec<ControlJson<'_>> = selected
+                .iter()
+                .map(|meta| ControlJson {
+                    meta,
+                    frameworks: served(meta),
+                })
+                .collect();
             let text = serde_json::to_string_pretty(&items).map_err(|e| e.to_string())?;
             crate::emit(&format!("{text}\n"))?;
         }
@@ -102,14 +141,15 @@ pub fn explain(name: &str) -> Result<ExitCode, String> {
             .collect();
         let _ = writeln!(out, "aliases:    {}", aliases.join(", "));
     }
-    for framework in Framework::ALL {
-        let ids: Vec<&str> = meta.references(framework).collect();
-        if !ids.is_empty() {
+    let serving: Vec<_> = palisade_controls::serving(meta.id).collect();
+    if !serving.is_empty() {
+        let _ = writeln!(out, "frameworks:");
+        let width = serving.iter().map(|(f, _)| f.id.len()).max().unwrap_or(0);
+        for (framework, requirement) in serving {
             let _ = writeln!(
                 out,
-                "{:<11} {}",
-                format!("{}:", framework.key()),
-                ids.join(", ")
+                "  {:<width$}  {}  {}",
+                framework.id, requirement.id, requirement.title
             );
         }
     }
@@ -143,11 +183,6 @@ fn markdown(selected: &[&'static ControlMeta]) -> String {
             family.description()
         );
         for meta in &members {
-            let frameworks: Vec<String> = meta
-                .frameworks
-                .iter()
-                .map(|f| format!("{} {}", f.framework.key(), f.id))
-                .collect();
             let _ = writeln!(
                 out,
                 "| [{id}](#{anchor}) | {} | {} | {} | {} | {} | {} |",
@@ -155,7 +190,7 @@ fn markdown(selected: &[&'static ControlMeta]) -> String {
                 meta.severity,
                 meta.pss.map_or("-", |l| l.as_str()),
                 fix_label(meta.fix),
-                cell(&frameworks.join("; ")),
+                cell(&framework_ids(meta).join(", ")),
                 cell(&aliases_text(meta)),
                 id = meta.id,
                 anchor = meta.id.to_ascii_lowercase(),
@@ -172,6 +207,19 @@ fn markdown(selected: &[&'static ControlMeta]) -> String {
                 "\n### {}\n\n**{}** — severity {}\n\n{}\n",
                 meta.id, meta.title, meta.severity, doc
             );
+            let serving: Vec<_> = palisade_controls::serving(meta.id).collect();
+            if !serving.is_empty() {
+                out.push_str("\n#### Frameworks\n\n");
+                for (framework, requirement) in serving {
+                    let _ = writeln!(
+                        out,
+                        "- {} {}: {}",
+                        framework.id,
+                        cell(&requirement.id),
+                        requirement.title
+                    );
+                }
+            }
         }
     }
     out

@@ -25,6 +25,8 @@ pub enum Command {
     Watch(Box<WatchArgs>),
     /// List the built-in controls.
     Controls(ControlsArgs),
+    /// List the compliance frameworks, or show one's requirements and how each is decided.
+    Frameworks(FrameworksArgs),
     /// Print the documentation of a control (by ID or by another tool's ID).
     Explain {
         /// A control ID (POD-001) or an alias (C-0057, KSV-0017, CKV_K8S_16, privileged-container).
@@ -206,12 +208,37 @@ pub struct ControlsArgs {
     /// Only controls of this family (POD, IMG, SEC, RES, RBAC, NET, NS, API).
     #[arg(long)]
     pub family: Option<String>,
-    /// Only controls that map to this framework (cis, nsa-cisa, mitre, pss).
+    /// Only controls that serve this framework (an ID or alias from `palisade frameworks`).
     #[arg(long)]
     pub framework: Option<String>,
     /// text, json or markdown.
     #[arg(long, default_value = "text")]
     pub format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FrameworksArgs {
+    #[command(subcommand)]
+    pub action: Option<FrameworksAction>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CatalogFormat::Text, global = true)]
+    pub format: CatalogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FrameworksAction {
+    /// Print a framework's sections and requirements, what decides each, and its coverage.
+    Show {
+        /// A framework ID or alias (cis-1.12, cis, nsa, mitre, pss-restricted, pci-dss-4.0, …).
+        framework: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CatalogFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[cfg(test)]

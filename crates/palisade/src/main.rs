@@ -3,6 +3,7 @@
 mod catalog_view;
 mod cli;
 mod cluster;
+mod framework_view;
 mod scan;
 mod watch;
 
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(*args),
         Command::Watch(args) => watch::run(*args),
         Command::Controls(args) => catalog_view::list(&args),
+        Command::Frameworks(args) => framework_view::run(&args),
         Command::Explain { control } => catalog_view::explain(&control),
     };
     match outcome {

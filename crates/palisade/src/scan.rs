@@ -92,6 +92,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         &result,
         &inventory.sources,
         &metas,
+        palisade_controls::frameworks(),
         env!("CARGO_PKG_VERSION"),
     );
     write_reports(&args, &formats, &input)?;

@@ -1,7 +1,6 @@
 use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Violation};
 
 use crate::control::{Check, Context, Skip, Verdict};
-use crate::refs::*;
 use crate::settings::KubeVersion;
 
 /// The release that removed the PodSecurityPolicy API and its admission plugin.
@@ -69,7 +68,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Adm,
         pss: None,
-        frameworks: &[cis("5.2.1"), nsa("Pod security enforcement"), mitre("T1610"), mitre("T1611")],
         aliases: &[],
         remediation: "Enforce the matching Pod Security Standard with pod-security.kubernetes.io/enforce namespace labels (or another admission policy), then delete the PodSecurityPolicy.",
         fix: FixAvailability::None,

@@ -3,7 +3,6 @@ use palisade_core::{Family, FixAvailability, Node, Resource, Severity, TypeError
 use super::webhook::{WebhookKind, webhook_kind, webhooks};
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::net::policy::describe_selector;
-use crate::refs::*;
 use crate::selector::LabelSelector;
 
 /// The label the API server sets on every namespace to its name; nobody can give a namespace
@@ -103,7 +102,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Adm,
         pss: None,
-        frameworks: &[cis("5.2.1"), nsa("Pod security enforcement"), mitre("T1562")],
         aliases: &[],
         remediation: "Drop objectSelector exemptions, exclude namespaces by kubernetes.io/metadata.name rather than by settable labels, and add pods/ephemeralcontainers (UPDATE) to webhooks that judge pods.",
         fix: FixAvailability::NeedsInput,

@@ -2,7 +2,6 @@ use palisade_core::{Family, Fix, FixAvailability, FixSafety, Resource, Severity,
 
 use super::webhook::{WebhookKind, webhook_kind, webhooks};
 use crate::control::{Check, Context, Skip, Verdict};
-use crate::refs::*;
 
 declare_control! {
     /// ## What it checks
@@ -65,7 +64,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Adm,
         pss: None,
-        frameworks: &[cis("5.2.1"), nsa("Pod security enforcement"), mitre("T1562")],
         aliases: &[],
         remediation: "Set failurePolicy: Fail on webhooks that enforce security, and run them with replicas, a PodDisruptionBudget and a namespaceSelector that excludes their own namespace.",
         fix: FixAvailability::Unsafe,

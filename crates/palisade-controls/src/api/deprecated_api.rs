@@ -70,7 +70,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Api,
         pss: None,
-        frameworks: &[nsa("Upgrading and application security practices")],
         aliases: &[trivy("KSV-0107"), kube_score("stable-version"), kube_linter("no-extensions-v1beta")],
         remediation: "Move the object to the replacement API version named in the message (for PodSecurityPolicy, to Pod Security Admission namespace labels) before upgrading.",
         fix: FixAvailability::Safe,

@@ -2,7 +2,6 @@ use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Vio
 
 use super::releases::{BEFORE_TABLE, RELEASES, release};
 use crate::control::{Check, Context, Skip, Verdict};
-use crate::refs::*;
 use crate::settings::KubeVersion;
 
 /// The API group and kind of the object a cluster scan adds to describe the API server.
@@ -85,7 +84,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Api,
         pss: None,
-        frameworks: &[nsa("Upgrading and application security practices"), mitre("T1068"), mitre("T1190")],
         aliases: &[],
         remediation: "Upgrade the cluster, one minor release at a time, to a Kubernetes release that still receives patches.",
         fix: FixAvailability::None,

@@ -45,7 +45,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Img,
         pss: None,
-        frameworks: &[cis("5.5.1"), nsa("Building secure container images"), mitre("T1525"), mitre("T1204.003")],
         aliases: &[kubescape("C-0306"), checkov("CKV_K8S_43")],
         remediation: "Pin the image by digest (image: repo:tag@sha256:<digest>) and let automation update the digest.",
         fix: FixAvailability::NeedsInput,

@@ -46,7 +46,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Img,
         pss: None,
-        frameworks: &[nsa("Building secure container images"), mitre("T1525"), mitre("T1204.003")],
         aliases: &[kubescape("C-0075"), trivy("KSV-0013"), checkov("CKV_K8S_14"), polaris("tagNotSpecified"), kube_linter("latest-tag"), kube_score("container-image-tag")],
         remediation: "Reference the image by a specific version tag or, better, by digest.",
         fix: FixAvailability::NeedsInput,

@@ -53,7 +53,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Img,
         pss: None,
-        frameworks: &[nsa("Building secure container images")],
         aliases: &[kubescape("C-0075"), checkov("CKV_K8S_15"), polaris("pullPolicyNotAlways"), kube_score("container-image-pull-policy")],
         remediation: "Set imagePullPolicy: Always, or pin the image by digest.",
         fix: FixAvailability::Unsafe,

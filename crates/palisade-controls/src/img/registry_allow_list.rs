@@ -111,7 +111,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Img,
         pss: None,
-        frameworks: &[cis("5.5.1"), nsa("Building secure container images"), mitre("T1204.003"), mitre("T1525"), mitre("T1610")],
         aliases: &[kubescape("C-0078"), trivy("KSV-0125")],
         remediation: "Pull the image from an allowed registry (mirror it there), or add its registry to registries.allowed in .palisade.yaml if it is trusted.",
         fix: FixAvailability::NeedsInput,

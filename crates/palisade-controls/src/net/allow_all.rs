@@ -2,7 +2,6 @@ use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
 use super::policy::{Direction, Policy, Reach, describe_selector, is_policy};
 use crate::control::{Check, Context, Skip, Verdict};
-use crate::refs::*;
 
 declare_control! {
     /// ## What it checks
@@ -88,7 +87,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Net,
         pss: None,
-        frameworks: &[nsa("Network separation and hardening: network policies"), mitre("T1210"), mitre("T1048")],
         aliases: &[],
         remediation: "Limit the rule to the peers (pod and namespace selectors, address ranges with exceptions) and ports the selected pods need.",
         fix: FixAvailability::NeedsInput,

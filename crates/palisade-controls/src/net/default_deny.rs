@@ -4,7 +4,6 @@ use super::isolation::policies_elsewhere;
 use super::policy::{Direction, GROUP, KIND, Policy};
 use crate::control::{Check, Context, Reads, Skip, Verdict};
 use crate::ns::SYSTEM_NAMESPACES;
-use crate::refs::*;
 
 declare_control! {
     /// ## What it checks
@@ -79,7 +78,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Net,
         pss: None,
-        frameworks: &[cis("5.3.2"), nsa("Network separation and hardening: network policies"), mitre("T1210"), mitre("T1048")],
         aliases: &[],
         remediation: "Add a NetworkPolicy with podSelector: {}, policyTypes [Ingress, Egress] and no rules to the namespace, then allow each workload's traffic explicitly.",
         fix: FixAvailability::None,

@@ -84,7 +84,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Net,
         pss: None,
-        frameworks: &[cis("5.3.2"), nsa("Network separation and hardening: network policies"), mitre("T1048"), mitre("T1071")],
         aliases: &[kubescape("C-0030"), kube_score("pod-networkpolicy"), polaris("missingNetworkPolicy")],
         remediation: "Add a NetworkPolicy that selects the workload's pods for egress and allows only the destinations it needs (DNS included), on top of a namespace default-deny policy.",
         fix: FixAvailability::NeedsInput,

@@ -120,7 +120,6 @@ declare_control! {
         severity: Severity::Info,
         family: Family::Net,
         pss: None,
-        frameworks: &[nsa("Network separation and hardening"), mitre("T1190"), mitre("T1133")],
         aliases: &[kubescape("C-0256")],
         remediation: "Expose only workloads that must be public: remove the Service type, Ingress path or Gateway route that publishes an internal workload, and suppress the finding, with a reason, where exposure is intended.",
         fix: FixAvailability::None,

@@ -94,7 +94,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Net,
         pss: None,
-        frameworks: &[cis("5.3.2"), nsa("Network separation and hardening: network policies"), mitre("T1210")],
         aliases: &[kubescape("C-0260"), kubescape("C-0030"), kube_score("pod-networkpolicy"), polaris("missingNetworkPolicy")],
         remediation: "Add a NetworkPolicy that selects the workload's pods and allows ingress only from the clients and ports it serves, on top of a namespace default-deny policy.",
         fix: FixAvailability::NeedsInput,

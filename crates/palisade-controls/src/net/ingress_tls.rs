@@ -57,7 +57,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Net,
         pss: None,
-        frameworks: &[nsa("Network separation and hardening: encryption")],
         aliases: &[kubescape("C-0263"), polaris("tlsSettingsMissing")],
         remediation: "List every host of the Ingress under spec.tls with a certificate Secret (cert-manager can issue it).",
         fix: FixAvailability::NeedsInput,

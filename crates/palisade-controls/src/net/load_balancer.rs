@@ -110,7 +110,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Net,
         pss: None,
-        frameworks: &[nsa("Network separation and hardening"), mitre("T1133"), mitre("T1190")],
         aliases: &[kubescape("C-0256"), kube_linter("exposed-services")],
         remediation: "Use type ClusterIP unless the service must be reached from outside the cluster; otherwise restrict loadBalancerSourceRanges or use an internal load balancer.",
         fix: FixAvailability::None,

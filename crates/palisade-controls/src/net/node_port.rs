@@ -56,7 +56,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Net,
         pss: None,
-        frameworks: &[nsa("Network separation and hardening"), mitre("T1133"), mitre("T1190")],
         aliases: &[kube_score("service-type"), kube_linter("exposed-services"), kubescape("C-0256")],
         remediation: "Use type ClusterIP behind an Ingress or Gateway; if a NodePort is unavoidable, firewall the node ports to the clients that need them.",
         fix: FixAvailability::None,

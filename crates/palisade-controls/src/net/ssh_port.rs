@@ -57,7 +57,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Net,
         pss: None,
-        frameworks: &[mitre("T1133")],
         aliases: &[kube_linter("ssh-port"), kubescape("C-0042")],
         remediation: "Remove the SSH server and port 22; use kubectl exec or kubectl debug for shell access.",
         fix: FixAvailability::None,

@@ -79,7 +79,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Ns,
         pss: None,
-        frameworks: &[cis("5.6.4"), nsa("Network separation and hardening: namespaces")],
         aliases: &[kubescape("C-0212"), kubescape("C-0061"), trivy("KSV-0110"), checkov("CKV_K8S_21"), kube_linter("use-namespace")],
         remediation: "Set metadata.namespace to a dedicated namespace that carries its own RBAC, network policies, quotas and Pod Security labels.",
         fix: FixAvailability::NeedsInput,

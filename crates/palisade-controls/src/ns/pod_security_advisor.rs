@@ -5,7 +5,6 @@ use palisade_core::{
 use super::SYSTEM_NAMESPACES;
 use crate::catalog::pss_controls;
 use crate::control::{Check, Context, ReadScope, Reads, Skip, Verdict};
-use crate::refs::*;
 use crate::workload::{built_in_reads, top_level_workloads_in};
 
 /// The namespace label that selects the level Pod Security Admission enforces.
@@ -97,7 +96,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Ns,
         pss: None,
-        frameworks: &[cis("5.2.1"), nsa("Pod security enforcement"), mitre("T1610"), mitre("T1611")],
         aliases: &[],
         remediation: "Set the namespace's pod-security.kubernetes.io/enforce label to the level the message gives: every workload in the namespace already meets it.",
         fix: FixAvailability::Unsafe,

@@ -85,7 +85,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Ns,
         pss: None,
-        frameworks: &[cis("5.2.1"), nsa("Pod security enforcement"), mitre("T1610"), mitre("T1611")],
         aliases: &[kubescape("C-0192")],
         remediation: "Label the namespace with pod-security.kubernetes.io/enforce set to restricted, or baseline where workloads need it.",
         fix: FixAvailability::NeedsInput,

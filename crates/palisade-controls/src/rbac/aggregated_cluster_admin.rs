@@ -77,7 +77,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[cis("5.1.1"), cis("5.1.3"), nsa("Authentication and authorization: role-based access control"), mitre("T1098.006"), mitre("T1078")],
         aliases: &[kubescape("C-0035")],
         remediation: "Narrow the `*`/`*`/`*` rule of the ClusterRole aggregated into the bound role, or remove the label that aggregates it.",
         fix: FixAvailability::None,

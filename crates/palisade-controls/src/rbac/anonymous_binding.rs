@@ -73,12 +73,6 @@ declare_control! {
         severity: Severity::Critical,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[
-            nsa("Authentication and authorization: authentication"),
-            nsa("Authentication and authorization: role-based access control"),
-            mitre("T1133"),
-            mitre("T1078"),
-        ],
         aliases: &[kubescape("C-0262"), kubescape("C-0265"), trivy("KSV-0122"), trivy("KSV-01011")],
         remediation: "Bind the role to the identities that need it instead of system:anonymous, system:unauthenticated or system:authenticated.",
         fix: FixAvailability::None,

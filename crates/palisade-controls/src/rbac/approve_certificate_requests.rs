@@ -83,12 +83,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[
-            cis("5.1.11"),
-            nsa("Authentication and authorization: role-based access control"),
-            nsa("Authentication and authorization: authentication"),
-            mitre("T1078"),
-        ],
         aliases: &[kubescape("C-0280"), checkov("CKV_K8S_156")],
         remediation: "Remove update/patch on certificatesigningrequests/approval, or limit approve on signers with resourceNames to signers outside the kubernetes.io domain.",
         fix: FixAvailability::Unsafe,

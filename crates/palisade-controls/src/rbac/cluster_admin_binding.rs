@@ -69,7 +69,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[cis("5.1.1"), nsa("Authentication and authorization: role-based access control"), mitre("T1098.006"), mitre("T1078")],
         aliases: &[
             kubescape("C-0185"),
             kubescape("C-0035"),

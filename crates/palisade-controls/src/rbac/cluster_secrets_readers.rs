@@ -4,7 +4,6 @@ use super::dangers::Danger;
 use super::effective::check_binding;
 use super::rules::RBAC_GROUP;
 use crate::control::{Check, Context, Reads, Skip, Verdict};
-use crate::refs::*;
 
 declare_control! {
     /// ## What it checks
@@ -81,7 +80,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[cis("5.1.2"), nsa("Authentication and authorization: role-based access control"), mitre("T1552.007"), mitre("T1528")],
         aliases: &[],
         remediation: "Grant Secret access through RoleBindings in the namespaces that need it, limited to named Secrets, instead of a ClusterRoleBinding.",
         fix: FixAvailability::None,

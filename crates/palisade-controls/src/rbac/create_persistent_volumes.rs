@@ -63,7 +63,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[cis("5.1.9"), nsa("Authentication and authorization: role-based access control"), mitre("T1611")],
         aliases: &[kubescape("C-0278")],
         remediation: "Remove create on persistentvolumes; provision storage through StorageClasses so that subjects only create PersistentVolumeClaims.",
         fix: FixAvailability::Unsafe,

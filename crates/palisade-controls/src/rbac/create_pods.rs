@@ -58,7 +58,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[cis("5.1.4"), nsa("Authentication and authorization: role-based access control"), mitre("T1610"), mitre("T1053.007")],
         aliases: &[kubescape("C-0188"), trivy("KSV-0048"), kube_linter("access-to-create-pods")],
         remediation: "Remove create on pods and create/update/patch on workload controllers from roles that do not deploy.",
         fix: FixAvailability::Unsafe,

@@ -5,7 +5,6 @@ use super::builtin;
 use super::effective::{RbacIndex, service_account_user};
 use super::rules::{RBAC_GROUP, is_role};
 use crate::control::{Check, Context, Reads, Skip, Verdict};
-use crate::refs::*;
 
 declare_control! {
     /// ## What it checks
@@ -63,7 +62,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[nsa("Authentication and authorization: role-based access control"), mitre("T1098.006")],
         aliases: &[],
         remediation: "Delete bindings whose role or ServiceAccount no longer exists (or the missing subject), and roles no binding uses.",
         fix: FixAvailability::None,

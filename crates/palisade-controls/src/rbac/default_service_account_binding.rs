@@ -66,7 +66,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[cis("5.1.5"), nsa("Kubernetes Pod security: protecting Pod service account tokens"), mitre("T1078.001")],
         aliases: &[checkov("CKV_K8S_42")],
         remediation: "Bind the role to a dedicated ServiceAccount and set serviceAccountName in the workload instead of using `default`.",
         fix: FixAvailability::None,

@@ -53,7 +53,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[cis("5.1.10"), nsa("Authentication and authorization: role-based access control"), mitre("T1609")],
         aliases: &[kubescape("C-0279"), trivy("KSV-0047"), checkov("CKV2_K8S_2")],
         remediation: "Remove nodes/proxy from the rule; use nodes/metrics, nodes/stats or nodes/log for monitoring.",
         fix: FixAvailability::Unsafe,

@@ -58,7 +58,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[nsa("Authentication and authorization: role-based access control"), mitre("T1609")],
         aliases: &[
             kubescape("C-0002"),
             trivy("KSV-0053"),

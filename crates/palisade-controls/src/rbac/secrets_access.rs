@@ -59,7 +59,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[cis("5.1.2"), nsa("Authentication and authorization: role-based access control"), mitre("T1552.007"), mitre("T1528")],
         aliases: &[kubescape("C-0186"), kubescape("C-0015"), trivy("KSV-0041"), trivy("KSV-0113"), checkov("CKV2_K8S_5"), kube_linter("access-to-secrets")],
         remediation: "Remove get/list/watch on secrets, or limit the rule to named Secrets with resourceNames and get.",
         fix: FixAvailability::Unsafe,

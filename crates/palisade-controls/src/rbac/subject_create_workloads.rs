@@ -68,7 +68,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[cis("5.1.4"), nsa("Authentication and authorization: role-based access control"), mitre("T1610"), mitre("T1053.007")],
         aliases: &[kubescape("C-0188"), kube_linter("access-to-create-pods")],
         remediation: "Bind roles that create pods or workloads only to the pipelines and people that deploy, in the namespaces they deploy to.",
         fix: FixAvailability::None,

@@ -62,7 +62,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[cis("5.1.8"), nsa("Authentication and authorization: role-based access control"), mitre("T1098.006"), mitre("T1078")],
         aliases: &[kubescape("C-0191"), kubescape("C-0065")],
         remediation: "Bind roles granting escalate, bind or impersonate only to the identities that administer RBAC, limited with resourceNames where possible.",
         fix: FixAvailability::None,

@@ -66,7 +66,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[nsa("Authentication and authorization: role-based access control"), mitre("T1609")],
         aliases: &[kubescape("C-0002"), kubescape("C-0063")],
         remediation: "Bind roles granting pods/exec, pods/attach or pods/portforward only in the namespaces and for the time they are needed.",
         fix: FixAvailability::None,

@@ -54,7 +54,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[cis("5.1.3"), nsa("Authentication and authorization: role-based access control"), mitre("T1078")],
         aliases: &[kubescape("C-0187"), trivy("KSV-0044"), trivy("KSV-0045"), trivy("KSV-0046"), trivy("KSV-0112"), checkov("CKV_K8S_49"), kube_linter("wildcard-in-rules")],
         remediation: "Replace `*` in the rule's verbs, resources and apiGroups with the explicit items the subject needs.",
         fix: FixAvailability::None,

@@ -110,7 +110,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Rbac,
         pss: None,
-        frameworks: &[cis("5.1.5"), cis("5.1.6"), nsa("Authentication and authorization: role-based access control"), nsa("Protecting Pod service account tokens"), mitre("T1528"), mitre("T1552.007")],
         aliases: &[kubescape("C-0255"), kubescape("C-0267"), kubescape("C-0272")],
         remediation: "Give the workload its own ServiceAccount and remove or narrow the bindings that grant it dangerous permissions.",
         fix: FixAvailability::None,

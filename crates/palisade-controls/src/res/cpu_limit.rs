@@ -52,7 +52,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Res,
         pss: None,
-        frameworks: &[nsa("Network separation and hardening: resource policies"), mitre("T1496"), mitre("T1499")],
         aliases: &[kubescape("C-0270"), kubescape("C-0050"), kubescape("C-0009"), trivy("KSV-0011"), checkov("CKV_K8S_11"), polaris("cpuLimitsMissing"), kube_linter("unset-cpu-requirements"), kube_score("container-resources")],
         remediation: "Set resources.limits.cpu on every container, or have a LimitRange in the namespace supply a default; pick the value from the container's measured peak use.",
         fix: FixAvailability::NeedsInput,

@@ -54,7 +54,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Res,
         pss: None,
-        frameworks: &[nsa("Network separation and hardening: resource policies"), mitre("T1499")],
         aliases: &[kubescape("C-0268"), kubescape("C-0050"), trivy("KSV-0015"), checkov("CKV_K8S_10"), polaris("cpuRequestsMissing"), kube_linter("unset-cpu-requirements"), kube_score("container-resources")],
         remediation: "Set resources.requests.cpu on every container to what it needs under normal load; measure it first (for example with a VerticalPodAutoscaler in recommendation mode).",
         fix: FixAvailability::NeedsInput,

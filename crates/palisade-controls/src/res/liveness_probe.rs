@@ -57,7 +57,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Res,
         pss: None,
-        frameworks: &[mitre("T1499")],
         aliases: &[kubescape("C-0056"), checkov("CKV_K8S_8"), polaris("livenessProbeMissing"), kube_linter("no-liveness-probe"), kube_score("pod-probes")],
         remediation: "Add a livenessProbe to each container that checks the process itself (not its dependencies); add a startupProbe for slow starters.",
         fix: FixAvailability::NeedsInput,

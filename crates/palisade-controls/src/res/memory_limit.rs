@@ -53,7 +53,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Res,
         pss: None,
-        frameworks: &[nsa("Network separation and hardening: resource policies"), mitre("T1496"), mitre("T1499")],
         aliases: &[kubescape("C-0271"), kubescape("C-0004"), kubescape("C-0009"), trivy("KSV-0018"), checkov("CKV_K8S_13"), polaris("memoryLimitsMissing"), kube_linter("unset-memory-requirements"), kube_score("container-resources")],
         remediation: "Set resources.limits.memory on every container, or have a LimitRange in the namespace supply a default; choose it from the container's measured peak with some headroom.",
         fix: FixAvailability::NeedsInput,

@@ -53,7 +53,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Res,
         pss: None,
-        frameworks: &[nsa("Network separation and hardening: resource policies"), mitre("T1499")],
         aliases: &[kubescape("C-0269"), kubescape("C-0004"), trivy("KSV-0016"), checkov("CKV_K8S_12"), polaris("memoryRequestsMissing"), kube_linter("unset-memory-requirements"), kube_score("container-resources")],
         remediation: "Set resources.requests.memory on every container to its usual working set; measure it first.",
         fix: FixAvailability::NeedsInput,

@@ -66,7 +66,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Res,
         pss: None,
-        frameworks: &[mitre("T1499")],
         aliases: &[kubescape("C-0073")],
         remediation: "Run the pod through a controller (Deployment, StatefulSet, DaemonSet or Job) instead of creating it directly.",
         fix: FixAvailability::None,

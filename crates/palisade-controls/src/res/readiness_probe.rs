@@ -59,7 +59,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Res,
         pss: None,
-        frameworks: &[mitre("T1499")],
         aliases: &[kubescape("C-0018"), checkov("CKV_K8S_9"), polaris("readinessProbeMissing"), kube_linter("no-readiness-probe"), kube_score("pod-probes")],
         remediation: "Add a readinessProbe to each container that succeeds only once the container can serve requests.",
         fix: FixAvailability::NeedsInput,

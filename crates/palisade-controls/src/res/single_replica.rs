@@ -68,7 +68,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Res,
         pss: None,
-        frameworks: &[mitre("T1499")],
         aliases: &[polaris("deploymentMissingReplicas"), kube_score("deployment-replicas"), kube_linter("minimum-three-replicas")],
         remediation: "Set spec.replicas to 2 or more (spread across nodes), or let a HorizontalPodAutoscaler with minReplicas of 2 or more manage it.",
         fix: FixAvailability::Unsafe,

@@ -59,7 +59,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Sec,
         pss: None,
-        frameworks: &[cis("5.4.2"), nsa("Secrets"), mitre("T1552.001")],
         aliases: &[kubescape("C-0012"), trivy("KSV-01010"), trivy("KSV-0109"), polaris("sensitiveConfigmapContent")],
         remediation: "Move the credential into a Secret sourced from a secret store, update the consumers, and rotate the credential.",
         fix: FixAvailability::None,

@@ -75,7 +75,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Sec,
         pss: None,
-        frameworks: &[cis("5.4.2"), nsa("Secrets"), mitre("T1552.001"), mitre("T1552.007")],
         aliases: &[kubescape("C-0012"), polaris("sensitiveContainerEnvVar"), kube_linter("env-var-secret")],
         remediation: "Move the credential into a Secret mounted as a file (or at least referenced with valueFrom.secretKeyRef), then rotate it.",
         fix: FixAvailability::NeedsInput,

@@ -55,7 +55,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Sec,
         pss: None,
-        frameworks: &[cis("5.4.1"), nsa("Secrets"), mitre("T1552.007")],
         aliases: &[kubescape("C-0207"), checkov("CKV_K8S_35"), kube_linter("read-secret-from-env-var")],
         remediation: "Mount the Secret as a read-only volume and read the value from the file instead of the environment.",
         fix: FixAvailability::None,

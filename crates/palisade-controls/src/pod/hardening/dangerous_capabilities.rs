@@ -99,7 +99,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Pod,
         pss: None,
-        frameworks: &[cis("5.2.9"), nsa("Hardening container environments"), mitre("T1611"), mitre("T1068")],
         aliases: &[kubescape("C-0046"), trivy("KSV-0005"), trivy("KSV-0120"), checkov("CKV_K8S_39"), polaris("dangerousCapabilities")],
         remediation: "Remove the dangerous capability from securityContext.capabilities.add; isolate and document the rare workload that truly needs it.",
         fix: FixAvailability::Unsafe,

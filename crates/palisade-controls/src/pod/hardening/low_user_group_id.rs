@@ -55,7 +55,6 @@ declare_control! {
         severity: Severity::Low,
         family: Family::Pod,
         pss: None,
-        frameworks: &[cis("5.6.3"), nsa("Non-root containers and rootless container engines")],
         aliases: &[trivy("KSV-0020"), trivy("KSV-0021"), checkov("CKV_K8S_40"), kube_score("container-security-context-user-group-id")],
         remediation: "Set securityContext.runAsUser and runAsGroup to IDs above 10000, at the pod or container level.",
         fix: FixAvailability::NeedsInput,

@@ -58,7 +58,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: None,
-        frameworks: &[cis("5.2.8"), nsa("Hardening container environments")],
         aliases: &[kubescape("C-0199"), trivy("KSV-0119"), checkov("CKV_K8S_28"), kube_linter("drop-net-raw-capability")],
         remediation: "Drop ALL capabilities (or at least NET_RAW) in securityContext.capabilities.drop and do not add NET_RAW back.",
         fix: FixAvailability::Unsafe,

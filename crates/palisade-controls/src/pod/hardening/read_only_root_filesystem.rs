@@ -55,7 +55,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: None,
-        frameworks: &[cis("5.6.3"), nsa("Immutable container file systems")],
         aliases: &[kubescape("C-0017"), trivy("KSV-0014"), checkov("CKV_K8S_22"), polaris("notReadOnlyRootFilesystem"), kube_linter("no-read-only-root-fs"), kube_score("container-security-context-readonlyrootfilesystem")],
         remediation: "Set securityContext.readOnlyRootFilesystem to true and mount an emptyDir volume wherever the application needs to write.",
         fix: FixAvailability::Unsafe,

@@ -100,7 +100,6 @@ declare_control! {
         severity: Severity::Critical,
         family: Family::Pod,
         pss: None,
-        frameworks: &[cis("5.2.11"), nsa("Pod security enforcement"), mitre("T1611"), mitre("T1609"), mitre("T1610")],
         aliases: &[kubescape("C-0074"), trivy("KSV-0006"), checkov("CKV_K8S_27"), kube_linter("docker-sock")],
         remediation: "Remove the hostPath volume that exposes the container runtime socket; use the Kubernetes API or a daemonless builder instead.",
         fix: FixAvailability::None,

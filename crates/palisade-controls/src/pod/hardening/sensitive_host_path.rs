@@ -166,7 +166,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Pod,
         pss: None,
-        frameworks: &[cis("5.2.11"), nsa("Pod security enforcement"), mitre("T1611"), mitre("T1552.001")],
         aliases: &[trivy("KSV-0121"), kube_linter("sensitive-host-mounts")],
         remediation: "Replace the hostPath volume with a ConfigMap, Secret or emptyDir volume, or mount the narrowest non-sensitive path read-only.",
         fix: FixAvailability::None,

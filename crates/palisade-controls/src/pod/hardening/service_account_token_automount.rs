@@ -54,7 +54,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: None,
-        frameworks: &[cis("5.1.6"), nsa("Protecting Pod service account tokens"), mitre("T1528"), mitre("T1550.001")],
         aliases: &[kubescape("C-0034"), kubescape("C-0190"), kubescape("C-0261"), trivy("KSV-0036"), checkov("CKV_K8S_38"), polaris("automountServiceAccountToken")],
         remediation: "Set automountServiceAccountToken: false in the pod spec (or on its ServiceAccount) unless the workload calls the Kubernetes API.",
         fix: FixAvailability::Unsafe,

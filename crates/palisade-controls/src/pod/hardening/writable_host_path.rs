@@ -55,7 +55,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Pod,
         pss: None,
-        frameworks: &[cis("5.2.11"), nsa("Pod security enforcement"), mitre("T1611")],
         aliases: &[kubescape("C-0045"), kube_linter("writable-host-mount")],
         remediation: "Set readOnly: true on every volumeMount of a hostPath volume, or replace the hostPath volume.",
         fix: FixAvailability::Unsafe,

@@ -62,7 +62,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Baseline),
-        frameworks: &[nsa("Pod security enforcement"), mitre("T1611"), pss("baseline: AppArmor")],
         aliases: &[trivy("KSV-0002")],
         remediation: "Set the AppArmor profile type to RuntimeDefault or Localhost (annotation value runtime/default or localhost/<profile>), or remove the override.",
         fix: FixAvailability::Unsafe,

@@ -75,7 +75,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Pod,
         pss: Some(PssLevel::Baseline),
-        frameworks: &[nsa("Hardening container environments"), mitre("T1611"), mitre("T1068"), pss("baseline: Capabilities")],
         aliases: &[trivy("KSV-0022")],
         remediation: "Remove capabilities outside the baseline set from securityContext.capabilities.add; write allowed ones exactly (e.g. CHOWN, not chown or CAP_CHOWN).",
         fix: FixAvailability::Unsafe,

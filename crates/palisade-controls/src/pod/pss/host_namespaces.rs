@@ -59,7 +59,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Pod,
         pss: Some(PssLevel::Baseline),
-        frameworks: &[cis("5.2.3"), cis("5.2.4"), cis("5.2.5"), nsa("Pod security enforcement"), mitre("T1611"), pss("baseline: Host Namespaces")],
         aliases: &[
             kubescape("C-0038"), kubescape("C-0041"),
             trivy("KSV-0008"), trivy("KSV-0009"), trivy("KSV-0010"),

@@ -48,7 +48,6 @@ declare_control! {
         severity: Severity::High,
         family: Family::Pod,
         pss: Some(PssLevel::Baseline),
-        frameworks: &[cis("5.2.11"), nsa("Pod security enforcement"), mitre("T1611"), mitre("T1552.001"), pss("baseline: HostPath Volumes")],
         aliases: &[kubescape("C-0048"), trivy("KSV-0023"), polaris("hostPathSet")],
         remediation: "Replace the hostPath volume with emptyDir, a PersistentVolumeClaim, a ConfigMap or a Secret; keep node agents that need host files in an exempted namespace.",
         fix: FixAvailability::None,

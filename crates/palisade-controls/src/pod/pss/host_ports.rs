@@ -49,7 +49,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Baseline),
-        frameworks: &[cis("5.2.12"), nsa("Pod security enforcement"), pss("baseline: Host Ports")],
         aliases: &[kubescape("C-0044"), trivy("KSV-0024"), checkov("CKV_K8S_26"), polaris("hostPortSet")],
         remediation: "Remove hostPort from the container's ports and expose the pod through a Service or an Ingress instead.",
         fix: FixAvailability::Unsafe,

@@ -4,7 +4,6 @@ use palisade_core::{
 
 use super::common::policy_at_least;
 use crate::control::{Check, Context, Skip, Verdict};
-use crate::refs::*;
 use crate::workload::pod_spec;
 
 /// Where a container names handlers: probes directly under the container, lifecycle hooks
@@ -69,7 +68,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Baseline),
-        frameworks: &[nsa("Pod security enforcement"), pss("baseline: Host Probes / Lifecycle Hooks")],
         aliases: &[],
         remediation: "Remove the host field from httpGet and tcpSocket probes and lifecycle hooks so they target the pod itself; use an httpHeaders Host header for virtual hosts.",
         fix: FixAvailability::Unsafe,

@@ -54,7 +54,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Restricted),
-        frameworks: &[cis("5.2.6"), nsa("Pod security enforcement"), mitre("T1068"), pss("restricted: Privilege Escalation")],
         aliases: &[kubescape("C-0016"), trivy("KSV-0001"), checkov("CKV_K8S_20"), polaris("privilegeEscalationAllowed")],
         remediation: "Set securityContext.allowPrivilegeEscalation to false in every container.",
         fix: FixAvailability::Safe,

@@ -46,7 +46,6 @@ declare_control! {
         severity: Severity::Critical,
         family: Family::Pod,
         pss: Some(PssLevel::Baseline),
-        frameworks: &[cis("5.2.2"), nsa("Pod security enforcement"), mitre("T1611"), pss("baseline: Privileged Containers")],
         aliases: &[kubescape("C-0057"), trivy("KSV-0017"), checkov("CKV_K8S_16"), polaris("runAsPrivileged"), kube_linter("privileged-container"), kube_score("container-security-context-privileged")],
         remediation: "Set securityContext.privileged to false, or remove it; grant a single capability instead if one is truly needed.",
         fix: FixAvailability::Safe,

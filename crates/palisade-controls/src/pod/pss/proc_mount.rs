@@ -52,7 +52,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Baseline),
-        frameworks: &[nsa("Pod security enforcement"), mitre("T1611"), pss("baseline: /proc Mount Type")],
         aliases: &[trivy("KSV-0027"), polaris("procMount"), kube_linter("unsafe-proc-mount")],
         remediation: "Remove securityContext.procMount or set it to Default; pods that need an unmasked /proc should set hostUsers: false.",
         fix: FixAvailability::Unsafe,

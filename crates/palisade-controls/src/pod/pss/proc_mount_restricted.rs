@@ -55,7 +55,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Restricted),
-        frameworks: &[nsa("Pod security enforcement"), mitre("T1611"), pss("restricted: /proc Mount Type")],
         aliases: &[trivy("KSV-0027"), polaris("procMount"), kube_linter("unsafe-proc-mount")],
         remediation: "Remove securityContext.procMount or set it to Default in every container; the restricted level allows no exception, even with hostUsers: false.",
         fix: FixAvailability::Unsafe,

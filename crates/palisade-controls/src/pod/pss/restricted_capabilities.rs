@@ -58,7 +58,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Restricted),
-        frameworks: &[cis("5.2.8"), cis("5.2.9"), nsa("Hardening container environments"), mitre("T1611"), mitre("T1068"), pss("restricted: Capabilities")],
         aliases: &[trivy("KSV-0003"), trivy("KSV-0106"), checkov("CKV_K8S_37"), polaris("insecureCapabilities")],
         remediation: "Drop ALL capabilities in every container and add back at most NET_BIND_SERVICE.",
         fix: FixAvailability::Unsafe,

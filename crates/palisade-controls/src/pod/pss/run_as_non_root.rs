@@ -59,7 +59,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Restricted),
-        frameworks: &[cis("5.2.7"), nsa("Non-root containers and rootless container engines"), mitre("T1611"), mitre("T1068"), pss("restricted: Running as Non-root")],
         aliases: &[kubescape("C-0013"), trivy("KSV-0012"), checkov("CKV_K8S_23"), polaris("runAsRootAllowed"), kube_linter("run-as-non-root")],
         remediation: "Set securityContext.runAsNonRoot: true at pod level (and never false in a container), and run the image as a non-zero user.",
         fix: FixAvailability::Unsafe,

@@ -50,7 +50,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Restricted),
-        frameworks: &[cis("5.2.7"), nsa("Non-root containers and rootless container engines"), mitre("T1611"), mitre("T1068"), pss("restricted: Running as Non-root user")],
         aliases: &[trivy("KSV-0105")],
         remediation: "Set runAsUser to a non-zero user ID the application can run as, or remove runAsUser: 0 and let the image's non-root user apply.",
         fix: FixAvailability::NeedsInput,

@@ -59,7 +59,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Restricted),
-        frameworks: &[cis("5.6.2"), nsa("Pod security enforcement"), mitre("T1611"), mitre("T1068"), pss("restricted: Seccomp")],
         aliases: &[kubescape("C-0210"), trivy("KSV-0030"), checkov("CKV_K8S_31"), kube_score("container-seccomp-profile")],
         remediation: "Set securityContext.seccompProfile.type to RuntimeDefault (or Localhost) for the pod, or for every container.",
         fix: FixAvailability::Unsafe,

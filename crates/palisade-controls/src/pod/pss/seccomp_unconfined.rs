@@ -51,7 +51,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Baseline),
-        frameworks: &[cis("5.6.2"), nsa("Pod security enforcement"), mitre("T1611"), mitre("T1068"), pss("baseline: Seccomp")],
         aliases: &[trivy("KSV-0104")],
         remediation: "Set seccompProfile.type to RuntimeDefault (or Localhost with a profile for the application) instead of Unconfined.",
         fix: FixAvailability::Unsafe,

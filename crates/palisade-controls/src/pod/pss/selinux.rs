@@ -59,7 +59,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Baseline),
-        frameworks: &[nsa("Pod security enforcement"), mitre("T1611"), pss("baseline: SELinux")],
         aliases: &[trivy("KSV-0025")],
         remediation: "Remove custom SELinux type, user and role from seLinuxOptions; only container_t, container_init_t, container_kvm_t and container_engine_t types are allowed.",
         fix: FixAvailability::Unsafe,

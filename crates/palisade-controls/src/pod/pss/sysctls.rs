@@ -76,7 +76,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Baseline),
-        frameworks: &[nsa("Pod security enforcement"), mitre("T1611"), pss("baseline: Sysctls")],
         aliases: &[trivy("KSV-0026"), kube_linter("unsafe-sysctls")],
         remediation: "Remove sysctls outside the safe set from spec.securityContext.sysctls; tune the node instead if the setting is needed.",
         fix: FixAvailability::Unsafe,

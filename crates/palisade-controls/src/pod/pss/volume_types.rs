@@ -68,7 +68,6 @@ declare_control! {
         severity: Severity::Medium,
         family: Family::Pod,
         pss: Some(PssLevel::Restricted),
-        frameworks: &[nsa("Pod security enforcement"), mitre("T1611"), pss("restricted: Volume Types")],
         aliases: &[trivy("KSV-0028")],
         remediation: "Use only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected or secret volumes; claim other storage through a PersistentVolumeClaim.",
         fix: FixAvailability::None,

@@ -54,7 +54,6 @@ declare_control! {
         severity: Severity::Critical,
         family: Family::Pod,
         pss: Some(PssLevel::Baseline),
-        frameworks: &[cis("5.2.10"), nsa("Pod security enforcement"), mitre("T1611"), pss("baseline: HostProcess")],
         aliases: &[trivy("KSV-0103"), polaris("hostProcess")],
         remediation: "Remove windowsOptions.hostProcess (or set it to false) at pod and container level; keep host-process node agents in an exempted namespace.",
         fix: FixAvailability::Unsafe,

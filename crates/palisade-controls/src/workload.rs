@@ -3,8 +3,6 @@
 //! Every pod-level control goes through [`pod_spec`], so Deployments, CronJobs, Argo Rollouts
 //! and kinds declared in the config file are all judged the same way a bare Pod is.
 
-use std::collections::HashMap;
-
 use palisade_core::{Node, ObjectPath, Resource, TypeError};
 
 use crate::control::{Context, ReadScope, Reads};
@@ -251,33 +249,15 @@ fn workload_owner(
     Ok(false)
 }
 
-/// The workloads that no other workload controls, by namespace, as inventory positions.
-struct TopLevelByNamespace(HashMap<String, Vec<u32>>);
-
-/// The workloads of `namespace` that no other workload controls, in inventory order. The
-/// lookup is built once per scan, so asking for every namespace stays linear. An object whose
-/// `ownerReferences` cannot be read counts as not controlled.
+/// The workloads of `namespace` that no other workload controls, in inventory order. An
+/// object whose `ownerReferences` cannot be read counts as not controlled.
 pub(crate) fn top_level_workloads_in<'a>(cx: &Context<'a>, namespace: &str) -> Vec<&'a Resource> {
-    let lookup = cx.index.derived(|| {
-        let mut by_namespace: HashMap<String, Vec<u32>> = HashMap::new();
-        for (position, resource) in cx.inventory.resources.iter().enumerate() {
-            let (Some(ns), Ok(position)) = (&resource.id.namespace, u32::try_from(position)) else {
-                continue;
-            };
-            if is_workload(cx, resource)
+    cx.index
+        .in_namespace(namespace)
+        .filter(|resource| {
+            is_workload(cx, resource)
                 && !controlled_by_scanned_workload(cx, resource).unwrap_or(false)
-            {
-                by_namespace.entry(ns.clone()).or_default().push(position);
-            }
-        }
-        TopLevelByNamespace(by_namespace)
-    });
-    lookup
-        .0
-        .get(namespace)
-        .map_or(&[][..], Vec::as_slice)
-        .iter()
-        .filter_map(|&position| cx.index.at(position))
+        })
         .collect()
 }
 

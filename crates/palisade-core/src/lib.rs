@@ -8,6 +8,7 @@
 mod control;
 mod finding;
 mod framework;
+mod index;
 mod path;
 mod resource;
 mod result;
@@ -16,10 +17,10 @@ mod value;
 pub use control::{Alias, ControlMeta, Family, FixAvailability, PssLevel, Severity, Tool};
 pub use finding::{Finding, Fix, FixOp, FixSafety, Location, Violation};
 pub use framework::{Assessment, Coverage, FrameworkSpec, Requirement, Section};
+pub use index::{DerivedFrom, DerivedLookups, IndexTables, InventoryIndex};
 pub use path::ObjectPath;
 pub use resource::{
-    Inventory, InventoryIndex, Origin, Resource, ResourceId, Source, SourceId, Unavailable,
-    is_document_marker,
+    Inventory, Origin, Resource, ResourceId, Source, SourceId, Unavailable, is_document_marker,
 };
 pub use result::{
     ClusterSummary, ControlSummary, Diagnostic, DiagnosticLevel, ExpiredException, NotEvaluated,

@@ -1,6 +1,8 @@
 use std::collections::HashMap;
 
-use palisade_core::{Family, FixAvailability, Node, Resource, Severity, TypeError, Violation};
+use palisade_core::{
+    DerivedFrom, Family, FixAvailability, Node, Resource, Severity, TypeError, Violation,
+};
 
 use super::isolation::pods_of;
 use super::lookup;
@@ -13,6 +15,14 @@ use crate::workload::{controlled_by_scanned_workload, pod_spec};
 const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 /// The Gateway API route kinds whose rules send traffic to `backendRefs`.
 const ROUTE_KINDS: &[&str] = &["HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"];
+/// What the cross-namespace route lookup is built from.
+const ROUTES: DerivedFrom = DerivedFrom::Kinds(&[
+    (GATEWAY_GROUP, "HTTPRoute"),
+    (GATEWAY_GROUP, "GRPCRoute"),
+    (GATEWAY_GROUP, "TLSRoute"),
+    (GATEWAY_GROUP, "TCPRoute"),
+    (GATEWAY_GROUP, "UDPRoute"),
+]);
 /// The API groups that have served Ingress.
 const INGRESS_GROUPS: &[&str] = &["networking.k8s.io", "extensions"];
 /// At most this many exposure paths are spelled out in a message.
@@ -489,7 +499,7 @@ impl Check for ExposedWorkload {
             );
         }
         if let Some(ns) = namespace {
-            let cross = cx.index.derived(|| cross_namespace_routes(cx));
+            let cross = cx.index.derived(ROUTES, || cross_namespace_routes(cx));
             for &position in cross.0.get(ns).map_or(&[][..], Vec::as_slice) {
                 if let Some(route) = cx.index.at(position) {
                     routes.push((route.kind(), route));

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use palisade_core::Resource;
+use palisade_core::{DerivedFrom, Resource};
 
 use super::policy::{GROUP, KIND};
 use super::service::is_service;
@@ -89,36 +89,38 @@ pub(super) fn services<'a>(
     resource: &Resource,
     labels: Labels<'_>,
 ) -> Vec<&'a Resource> {
-    let lookup = cx.index.derived(|| {
-        let mut out = Selecting::default();
-        for (position, service) in cx.index.of_kind_at("", "Service") {
-            if !is_service(service) {
-                continue;
-            }
-            let namespace = namespace_of(service);
-            let Some(spec) = service.root.get_present("spec") else {
-                continue;
-            };
-            if spec.as_map().is_none() {
-                // Malformed: the check reports it.
-                out.add_other(namespace, position);
-                continue;
-            }
-            let Some(selector) = spec.get_present("selector") else {
-                // No selector: no pods.
-                continue;
-            };
-            match selector.as_map() {
-                Some([]) => {}
-                Some([first, ..]) => match first.value.as_str() {
-                    Some(value) => out.add_label(namespace, &first.key, value, position),
+    let lookup = cx
+        .index
+        .derived(DerivedFrom::Kinds(&[("", "Service")]), || {
+            let mut out = Selecting::default();
+            for (position, service) in cx.index.of_kind_at("", "Service") {
+                if !is_service(service) {
+                    continue;
+                }
+                let namespace = namespace_of(service);
+                let Some(spec) = service.root.get_present("spec") else {
+                    continue;
+                };
+                if spec.as_map().is_none() {
+                    // Malformed: the check reports it.
+                    out.add_other(namespace, position);
+                    continue;
+                }
+                let Some(selector) = spec.get_present("selector") else {
+                    // No selector: no pods.
+                    continue;
+                };
+                match selector.as_map() {
+                    Some([]) => {}
+                    Some([first, ..]) => match first.value.as_str() {
+                        Some(value) => out.add_label(namespace, &first.key, value, position),
+                        None => out.add_other(namespace, position),
+                    },
                     None => out.add_other(namespace, position),
-                },
-                None => out.add_other(namespace, position),
+                }
             }
-        }
-        Services(out)
-    });
+            Services(out)
+        });
     lookup
         .0
         .candidates(cx, resource.id.namespace.as_deref(), labels)
@@ -131,7 +133,7 @@ pub(super) fn policies<'a>(
     resource: &Resource,
     labels: Labels<'_>,
 ) -> Vec<&'a Resource> {
-    let lookup = cx.index.derived(|| {
+    let lookup = cx.index.derived(DerivedFrom::Kinds(&[(GROUP, KIND)]), || {
         let mut out = Selecting::default();
         for (position, policy) in cx.index.of_kind_at(GROUP, KIND) {
             let namespace = namespace_of(policy);

@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 use std::sync::{Arc, OnceLock};
 
-use palisade_core::{Node, Resource, Violation};
+use palisade_core::{DerivedFrom, Node, Resource, Violation};
 
 use super::binding::{Binding, RoleRef, Subject};
 use super::builtin;
@@ -111,7 +111,15 @@ pub(crate) struct HeldDanger {
 impl RbacIndex {
     /// The index of this scan, built on first use.
     pub(crate) fn of(cx: &Context<'_>) -> Arc<RbacIndex> {
-        cx.index.derived(|| RbacIndex::build(cx))
+        cx.index.derived(
+            DerivedFrom::Kinds(&[
+                (RBAC_GROUP, "Role"),
+                (RBAC_GROUP, "ClusterRole"),
+                (RBAC_GROUP, "RoleBinding"),
+                (RBAC_GROUP, "ClusterRoleBinding"),
+            ]),
+            || RbacIndex::build(cx),
+        )
     }
 
     fn build(cx: &Context<'_>) -> RbacIndex {

@@ -6,6 +6,7 @@
 //! types those stages share and nothing else: no I/O, no policy.
 
 mod control;
+mod digest;
 mod finding;
 mod path;
 mod resource;
@@ -14,8 +15,10 @@ mod value;
 
 pub use control::{
     Alias, ControlMeta, Family, FixAvailability, Framework, FrameworkRef, PssLevel, Severity, Tool,
+    catalog_version,
 };
-pub use finding::{Finding, Fix, FixOp, FixSafety, Location, Violation};
+pub use digest::{sha256, to_hex};
+pub use finding::{Finding, Fix, FixOp, FixSafety, Location, Violation, fingerprint};
 pub use path::ObjectPath;
 pub use resource::{
     Inventory, InventoryIndex, Origin, Resource, ResourceId, Source, SourceId, Unavailable,

@@ -8,16 +8,20 @@ use std::sync::OnceLock;
 
 use palisade_core::{ControlMeta, ScanResult, Source};
 
+mod baseline;
 mod json;
 mod junit;
 mod markdown;
 mod sarif;
+mod saved;
 mod snippet;
 #[cfg(test)]
 mod testdata;
 mod text;
 
+pub use baseline::{Baseline, BaselineStatus};
 pub use json::SCHEMA_VERSION;
+pub use saved::{FrameworkScore, SavedFinding, SavedReport};
 
 /// What a report needs besides the result.
 pub struct ReportInput<'a> {
@@ -28,6 +32,8 @@ pub struct ReportInput<'a> {
     pub controls: &'a [&'static ControlMeta],
     /// The Palisade version, recorded in reports.
     pub tool_version: &'a str,
+    /// Each finding's standing against the `--baseline` report, when one was given.
+    pub baseline: Option<&'a Baseline>,
     /// Sources by path and their line starts, so a report with many findings finds each
     /// snippet in constant time.
     index: SourceIndex<'a>,
@@ -55,6 +61,7 @@ impl<'a> ReportInput<'a> {
             sources,
             controls,
             tool_version,
+            baseline: None,
             index: SourceIndex {
                 by_path,
                 line_starts: sources.iter().map(|_| OnceLock::new()).collect(),
@@ -85,6 +92,11 @@ impl<'a> ReportInput<'a> {
         let rest = text.get(start..)?;
         let end = rest.find('\n').unwrap_or(rest.len());
         Some(rest[..end].strip_suffix('\r').unwrap_or(&rest[..end]))
+    }
+
+    /// The baseline standing of the finding at `index` of the result.
+    pub fn baseline_status(&self, index: usize) -> Option<BaselineStatus> {
+        self.baseline.and_then(|b| b.status(index))
     }
 
     pub fn control(&self, id: &str) -> Option<&'static ControlMeta> {

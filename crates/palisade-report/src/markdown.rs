@@ -105,6 +105,9 @@ fn verdict(input: &ReportInput<'_>) -> String {
             plural(resources.len(), "resource", "resources")
         )
     };
+    if let Some(baseline) = input.baseline {
+        let _ = write!(line, ", {} new since the baseline", baseline.new_count());
+    }
     if errors > 0 {
         let _ = write!(line, ", {}", plural(errors, "input error", "input errors"));
     }

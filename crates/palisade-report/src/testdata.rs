@@ -184,11 +184,13 @@ pub(crate) fn sources() -> Vec<Source> {
             path: Arc::from("deploy/web.yaml"),
             text: Arc::from(WEB_YAML),
             rendered_by: None,
+            sha256: palisade_core::sha256(WEB_YAML.as_bytes()),
         },
         Source {
             path: Arc::from("chart (helm template)"),
             text: Arc::from(RENDERED),
             rendered_by: Some("helm"),
+            sha256: palisade_core::sha256(RENDERED.as_bytes()),
         },
     ]
 }

@@ -76,6 +76,16 @@ pub struct ScanArgs {
     /// low, info), or `none` to never fail on findings. Default: any finding.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<String>,
+    /// An earlier JSON report of Palisade (`--format json`) to compare with: each finding is
+    /// marked new or existing. Findings are matched by fingerprint, so moved lines and
+    /// reordered files or documents do not make a finding new.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: exit with status 1 only when a finding at or above this severity is
+    /// new since the baseline (the default --fail-on no longer applies; an explicit one still
+    /// does).
+    #[arg(long, value_name = "SEVERITY", requires = "baseline")]
+    pub fail_on_new: Option<String>,
 
     /// Run exactly the Pod Security Standards checks of this level (baseline, restricted).
     #[arg(long, value_name = "LEVEL")]

@@ -9,15 +9,20 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use palisade_core::{ControlMeta, Inventory, ScanResult, Severity};
 use palisade_engine::{Config, Plan, PlanOptions};
 use palisade_load::{HelmOptions, LoadOptions};
-use palisade_report::{Format, ReportInput, TextOptions};
+use palisade_report::{Baseline, Format, ReportInput, SavedReport, TextOptions};
 
 use crate::cli::{ColorChoice, ScanArgs};
 
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
-/// `--fail-on`: a severity, or `none`.
-fn fail_threshold(flag: Option<&str>, config: &Config) -> Result<Option<Severity>, String> {
+/// `--fail-on`: a severity, or `none`. With `--fail-on-new`, only an explicit `--fail-on`
+/// applies: the default (and the config file's) would fail on findings the baseline accepts.
+fn fail_threshold(args: &ScanArgs, config: &Config) -> Result<Option<Severity>, String> {
+    let flag = args.fail_on.as_deref();
+    if args.fail_on_new.is_some() && flag.is_none() {
+        return Ok(None);
+    }
     match flag.or(config.fail_on.as_deref()) {
         None => Ok(Some(Severity::Info)),
         Some(s) if s.eq_ignore_ascii_case("none") => Ok(None),
@@ -63,7 +68,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     if formats.len() > 1 && args.output_dir.is_none() {
         return Err("several formats need --output-dir (each is written to its own file)".into());
     }
-    let threshold = fail_threshold(args.fail_on.as_deref(), &config)?;
+    let threshold = fail_threshold(&args, &config)?;
+    let new_threshold: Option<Severity> =
+        args.fail_on_new.as_deref().map(str::parse).transpose()?;
+    let baseline_report = args.baseline.as_deref().map(read_baseline).transpose()?;
     let mut plan = Plan::new(
         &config,
         &PlanOptions {
@@ -87,13 +95,17 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     };
     bar.finish_and_clear();
 
+    let baseline = baseline_report
+        .as_ref()
+        .map(|saved| Baseline::compare(saved, &result.findings));
     let metas: Vec<&'static ControlMeta> = plan.controls.iter().map(|c| c.meta()).collect();
-    let input = ReportInput::new(
+    let mut input = ReportInput::new(
         &result,
         &inventory.sources,
         &metas,
         env!("CARGO_PKG_VERSION"),
     );
+    input.baseline = baseline.as_ref();
     write_reports(&args, &formats, &input)?;
 
     if all_inputs_failed {
@@ -107,12 +119,22 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         );
         return Ok(ExitCode::from(EXIT_ERROR));
     }
-    let failing = threshold.is_some_and(|t| result.count_at_least(t) > 0);
+    let failing = threshold.is_some_and(|t| result.count_at_least(t) > 0)
+        || new_threshold
+            .zip(baseline.as_ref())
+            .is_some_and(|(t, b)| b.new_at_least(&result.findings, t) > 0);
     Ok(if failing {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Reads the `--baseline` report; every error names the file.
+fn read_baseline(path: &Path) -> Result<SavedReport, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
+    SavedReport::parse(&text).map_err(|e| format!("baseline {}: {e}", path.display()))
 }
 
 /// Loads and evaluates files: returns the result, the inventory (its sources feed the

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use palisade_core::{ControlMeta, ScanResult, Source};
 
 mod baseline;
+mod diff;
 mod json;
 mod junit;
 mod markdown;
@@ -20,6 +21,10 @@ mod testdata;
 mod text;
 
 pub use baseline::{Baseline, BaselineStatus};
+pub use diff::{
+    DIFF_SCHEMA_VERSION, Delta, DiffFormat, FrameworkDelta, SeverityDelta, Side, compare,
+    render_diff,
+};
 pub use json::SCHEMA_VERSION;
 pub use saved::{FrameworkScore, SavedFinding, SavedReport};
 

@@ -19,7 +19,7 @@ pub(crate) const MAX_CHARS: usize = 60_000;
 /// Fewer rows per table, tried in turn while the report is too long for a comment.
 const FALLBACK_ROWS: [usize; 5] = [25, 10, 5, 1, 0];
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
@@ -48,12 +48,12 @@ fn escape(text: &str, in_table: bool) -> String {
     out
 }
 
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     escape(text, true)
 }
 
 /// `text` as a code span, whatever backticks it holds.
-fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     if longest == 0 {

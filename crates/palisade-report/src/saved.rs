@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use palisade_core::{Location, ResourceId, Severity};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The parts of a saved JSON report that baselines and diffs use.
 #[derive(Clone, Debug, Deserialize)]
@@ -15,7 +15,7 @@ pub struct SavedReport {
     #[serde(default)]
     pub evidence: Option<SavedEvidence>,
     /// Per-framework scores, when the report has them (see [`FrameworkScore`]).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "framework_scores")]
     pub frameworks: Vec<FrameworkScore>,
 }
 
@@ -29,13 +29,32 @@ pub struct SavedEvidence {
 /// One framework's score as a report records it: the extension point through which
 /// `palisade diff` shows the change of each framework's score. Reports carry a top-level
 /// `frameworks` array of these once framework scoring exists; older reports have none.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FrameworkScore {
     pub id: String,
     pub score: f64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+/// The `{id, score}` entries of a report's `frameworks` array. Entries without a numeric score
+/// (a framework nothing could be evaluated for) are left out rather than failing the report;
+/// other fields of an entry are ignored.
+fn framework_scores<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<FrameworkScore>, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    let entries = value.as_array().map(Vec::as_slice).unwrap_or_default();
+    Ok(entries
+        .iter()
+        .filter_map(|e| {
+            Some(FrameworkScore {
+                id: e.get("id")?.as_str()?.to_string(),
+                score: e.get("score")?.as_f64()?,
+            })
+        })
+        .collect())
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct SavedFinding {
     pub control: String,
     #[serde(default)]
@@ -119,6 +138,25 @@ mod tests {
         );
         assert_eq!(report.fingerprint_counts()[&f.fingerprint()], 1);
         assert!(report.frameworks.is_empty());
+    }
+
+    #[test]
+    fn framework_scores_are_read_where_they_are_numbers() {
+        let report = SavedReport::parse(
+            r#"{"schemaVersion": "1", "findings": [], "frameworks": [
+                {"id": "cis-1.12", "version": "1.12", "score": 72.5, "requirements": []},
+                {"id": "nsa-cisa-1.2", "score": null},
+                {"score": 3}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            report.frameworks,
+            [FrameworkScore {
+                id: "cis-1.12".into(),
+                score: 72.5
+            }]
+        );
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub enum Command {
     Watch(Box<WatchArgs>),
     /// List the built-in controls.
     Controls(ControlsArgs),
+    /// Compare two JSON reports (`scan --format json`): findings new and resolved, the count per
+    /// severity, and each framework's score when the reports have them.
+    Diff(DiffArgs),
     /// Print the documentation of a control (by ID or by another tool's ID).
     Explain {
         /// A control ID (POD-001) or an alias (C-0057, KSV-0017, CKV_K8S_16, privileged-container).
@@ -209,6 +212,22 @@ impl ClusterArgs {
             all_contexts: self.all_contexts,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier JSON report.
+    #[arg(value_name = "BEFORE")]
+    pub before: PathBuf,
+    /// The later JSON report.
+    #[arg(value_name = "AFTER")]
+    pub after: PathBuf,
+    /// text, json or markdown.
+    #[arg(short, long, default_value = "text")]
+    pub format: String,
+    /// Write the delta to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

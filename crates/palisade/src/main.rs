@@ -3,6 +3,7 @@
 mod catalog_view;
 mod cli;
 mod cluster;
+mod diff;
 mod scan;
 mod watch;
 
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         Command::Watch(args) => watch::run(*args),
         Command::Controls(args) => catalog_view::list(&args),
         Command::Explain { control } => catalog_view::explain(&control),
+        Command::Diff(args) => diff::run(&args),
     };
     match outcome {
         Ok(code) => code,

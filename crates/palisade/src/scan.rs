@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use palisade_core::{ControlMeta, Inventory, ScanResult, Severity};
 use palisade_engine::{Config, Plan, PlanOptions};
 use palisade_load::{HelmOptions, LoadOptions};
-use palisade_report::{Baseline, Format, ReportInput, SavedReport, TextOptions};
+use palisade_report::{Baseline, Format, ReportInput, TextOptions};
 
 use crate::cli::{ColorChoice, ScanArgs};
 
@@ -71,7 +71,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     let threshold = fail_threshold(&args, &config)?;
     let new_threshold: Option<Severity> =
         args.fail_on_new.as_deref().map(str::parse).transpose()?;
-    let baseline_report = args.baseline.as_deref().map(read_baseline).transpose()?;
+    let baseline_report = args
+        .baseline
+        .as_deref()
+        .map(|path| crate::diff::read_report("baseline", path))
+        .transpose()?;
     let mut plan = Plan::new(
         &config,
         &PlanOptions {
@@ -128,13 +132,6 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Reads the `--baseline` report; every error names the file.
-fn read_baseline(path: &Path) -> Result<SavedReport, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
-    SavedReport::parse(&text).map_err(|e| format!("baseline {}: {e}", path.display()))
 }
 
 /// Loads and evaluates files: returns the result, the inventory (its sources feed the

@@ -1,4 +1,4 @@
-//! `palisade scan --baseline` and `--fail-on-new`, end to end.
+//! Comparing scans end to end: `palisade scan --baseline`, `--fail-on-new` and `palisade diff`.
 
 mod common;
 
@@ -151,7 +151,7 @@ fn baseline_errors_name_the_file_and_exit_2() {
         .assert()
         .code(2)
         .stderr(
-            predicate::str::contains("cannot read baseline")
+            predicate::str::contains("cannot read baseline report")
                 .and(predicate::str::contains("missing.json")),
         );
     let sarif = write(
@@ -178,4 +178,115 @@ fn baseline_errors_name_the_file_and_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--baseline"));
+}
+
+#[test]
+fn diff_shows_the_delta_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("deploy");
+    write(&src, "web.yaml", WEB);
+    let before = dir.path().join("before.json");
+    scan_to(&src, &before, &[]);
+    // The privileged container is fixed, a new Pod appears.
+    write(
+        &src,
+        "web.yaml",
+        &WEB.replace("privileged: true", "privileged: false"),
+    );
+    write(&src, "cache.yaml", CACHE);
+    let after = dir.path().join("after.json");
+    scan_to(&src, &after, &[]);
+    let (b, a) = (before.to_str().unwrap(), after.to_str().unwrap());
+
+    palisade()
+        .args(["diff", b, a])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("1 new, 1 resolved, 1 unchanged"))
+        .stdout(predicate::str::contains("New findings (1):"))
+        .stdout(predicate::str::contains("IMG-001 Pod/cache (shop)"))
+        .stdout(predicate::str::contains("Resolved findings (1):"))
+        .stdout(predicate::str::contains("POD-001 Deployment/web (shop)"));
+
+    let out = dir.path().join("delta.json");
+    palisade()
+        .args([
+            "diff",
+            b,
+            a,
+            "--format",
+            "json",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_empty());
+    let delta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(
+        delta["summary"],
+        serde_json::json!({"new": 1, "resolved": 1, "unchanged": 1})
+    );
+    assert_eq!(delta["severities"][0]["change"], -1, "one critical fewer");
+    assert_eq!(delta["frameworks"], serde_json::json!([]));
+
+    palisade()
+        .args(["diff", b, a, "--format", "markdown"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(
+            "## ❌ Palisade posture change: 1 new, 1 resolved, 1 unchanged",
+        ));
+}
+
+#[test]
+fn diff_shows_framework_scores_when_reports_carry_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = |score: f64| {
+        serde_json::json!({
+            "schemaVersion": "1",
+            "findings": [],
+            "frameworks": [{"id": "cis-1.12", "score": score}]
+        })
+        .to_string()
+    };
+    let b = write(dir.path(), "b.json", &report(60.0));
+    let a = write(dir.path(), "a.json", &report(72.25));
+    palisade()
+        .args(["diff", b.to_str().unwrap(), a.to_str().unwrap()])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "cis-1.12                      60   72.25  +12.25",
+        ));
+}
+
+#[test]
+fn diff_errors_name_the_file_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(
+        dir.path(),
+        "good.json",
+        "{\"schemaVersion\": \"1\", \"findings\": []}",
+    );
+    let bad = write(dir.path(), "bad.json", "[1, 2]");
+    let good = good.to_str().unwrap();
+    palisade()
+        .args(["diff", good, bad.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("after report").and(predicate::str::contains("bad.json")));
+    palisade()
+        .args(["diff", "nowhere.json", good])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot read before report nowhere.json",
+        ));
+    palisade()
+        .args(["diff", good, good, "--format", "html"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown diff format"));
 }

@@ -9,6 +9,7 @@ use palisade_core::{
     SuppressedFinding,
 };
 
+use crate::evidence::Evidence;
 use crate::{BaselineStatus, ReportInput};
 
 /// Version of the JSON report layout.
@@ -19,6 +20,7 @@ struct Report<'a> {
     #[serde(rename = "schemaVersion")]
     schema_version: &'static str,
     tool: Tool<'a>,
+    evidence: Evidence<'a>,
     summary: Summary,
     /// Cluster scans only: each cluster read, with the kinds it would not serve.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -115,7 +117,10 @@ struct Summary {
 }
 
 /// Streams the report, so a large scan never holds the whole text in memory.
-pub(crate) fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub(crate) fn write<'a>(
+    input: &'a ReportInput<'a>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     use palisade_core::{DiagnosticLevel, Severity};
     let r = input.result;
     let report = Report {
@@ -124,6 +129,7 @@ pub(crate) fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> st
             name: "palisade",
             version: input.tool_version,
         },
+        evidence: Evidence::of(input),
         summary: Summary {
             resources: r.resources_scanned,
             sources: r.sources_scanned,

@@ -10,6 +10,7 @@ use palisade_core::{ControlMeta, ScanResult, Source};
 
 mod baseline;
 mod diff;
+mod evidence;
 mod json;
 mod junit;
 mod markdown;
@@ -25,6 +26,7 @@ pub use diff::{
     DIFF_SCHEMA_VERSION, Delta, DiffFormat, FrameworkDelta, SeverityDelta, Side, compare,
     render_diff,
 };
+pub use evidence::Provenance;
 pub use json::SCHEMA_VERSION;
 pub use saved::{FrameworkScore, SavedFinding, SavedReport};
 
@@ -39,6 +41,8 @@ pub struct ReportInput<'a> {
     pub tool_version: &'a str,
     /// Each finding's standing against the `--baseline` report, when one was given.
     pub baseline: Option<&'a Baseline>,
+    /// When and against what catalogue and frameworks the report was made (its evidence).
+    pub provenance: Provenance,
     /// Sources by path and their line starts, so a report with many findings finds each
     /// snippet in constant time.
     index: SourceIndex<'a>,
@@ -67,6 +71,7 @@ impl<'a> ReportInput<'a> {
             controls,
             tool_version,
             baseline: None,
+            provenance: Provenance::new(controls),
             index: SourceIndex {
                 by_path,
                 line_starts: sources.iter().map(|_| OnceLock::new()).collect(),

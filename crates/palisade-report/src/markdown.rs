@@ -8,6 +8,7 @@ use std::fmt::Write;
 use palisade_core::{DiagnosticLevel, Finding, Severity};
 
 use crate::ReportInput;
+use crate::evidence::Evidence;
 
 /// Rows shown per severity (and per list); the rest are counted in an "and N more" line.
 pub(crate) const MAX_ROWS: usize = 50;
@@ -336,6 +337,22 @@ fn input_problems(input: &ReportInput<'_>, max_rows: usize, out: &mut String) {
     details(out, &summary, &body);
 }
 
+/// How the report was made, collapsed: versions, time, inputs with their SHA-256, exceptions.
+fn evidence(input: &ReportInput<'_>, max_rows: usize, out: &mut String) {
+    let mut body = String::new();
+    for line in Evidence::of(input).lines(max_rows) {
+        match line.strip_prefix("  ") {
+            Some(item) => {
+                let _ = writeln!(body, "  - {}", escape(item, false));
+            }
+            None => {
+                let _ = writeln!(body, "- {}", escape(&line, false));
+            }
+        }
+    }
+    details(out, "Evidence", &body);
+}
+
 pub(crate) fn render(input: &ReportInput<'_>) -> String {
     let mut out = render_rows(input, MAX_ROWS);
     for rows in FALLBACK_ROWS {
@@ -356,6 +373,7 @@ fn render_rows(input: &ReportInput<'_>, max_rows: usize) -> String {
     remediation(input, &mut out);
     not_evaluated(input, max_rows, &mut out);
     input_problems(input, max_rows, &mut out);
+    evidence(input, max_rows, &mut out);
     let _ = writeln!(
         out,
         "\n<sub>Palisade {} · {} from {}</sub>",
@@ -473,11 +491,19 @@ mod tests {
         let out = render(&testdata::input(&result, &[]));
         assert_eq!(
             out,
-            "## ✅ Palisade: no findings\n\n\
+            format!(
+                "## ✅ Palisade: no findings\n\n\
              | Critical | High | Medium | Low | Info | Suppressed | Not evaluated | Input errors |\n\
              |---:|---:|---:|---:|---:|---:|---:|---:|\n\
              | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n\
-             \n<sub>Palisade 0.1.0 · 1 resource from 1 source</sub>\n"
+             \n<details>\n<summary>Evidence</summary>\n\n\
+             - tool: palisade 0.1.0\n\
+             - catalog: {} (5 controls ran)\n\
+             - generated at: 2025-03-01T12:00:00Z\n\
+             \n</details>\n\
+             \n<sub>Palisade 0.1.0 · 1 resource from 1 source</sub>\n",
+                palisade_core::catalog_version(testdata::CONTROLS)
+            )
         );
     }
 

@@ -18,6 +18,7 @@ use palisade_core::{
 use serde_json::{Value, json};
 use serde_sarif::sarif;
 
+use crate::evidence::Evidence;
 use crate::snippet::line_text;
 use crate::{BaselineStatus, ReportInput};
 
@@ -132,12 +133,18 @@ fn build(
         .rules(rules.iter().map(rule_descriptor).collect::<Vec<_>>())
         .build();
 
-    let run = sarif::Run::builder()
+    let mut run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
         .invocations(vec![invocation(input, index)])
         .column_kind(json!("unicodeCodePoints"))
         .results(Vec::new())
         .build();
+    let mut props = BTreeMap::new();
+    props.insert(
+        "evidence".to_string(),
+        serde_json::to_value(Evidence::of(input)).unwrap_or(Value::Null),
+    );
+    run.properties = Some(property_bag(None, props));
 
     sarif::Sarif::builder()
         .schema(SCHEMA_URI)

@@ -7,8 +7,13 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use palisade_core::{ClusterSummary, DiagnosticLevel, Finding, Severity};
 
+use crate::evidence::Evidence;
 use crate::snippet::{highlight, printable};
 use crate::{BaselineStatus, ReportInput, TextOptions};
+
+/// Inputs, exceptions and not-evaluated entries listed in the evidence section; a scan of a
+/// thousand files should not scroll its findings away (the JSON report lists them all).
+const EVIDENCE_ITEMS: usize = 20;
 
 fn paint(color: bool, code: &str, text: &str) -> String {
     if color {
@@ -332,6 +337,16 @@ fn write_rest(
             printable(&expired.reason)
         )?;
     }
+
+    writeln!(
+        out,
+        "{}",
+        paint(options.color, "1", &format!("{:─<72}", "── EVIDENCE "))
+    )?;
+    for line in Evidence::of(input).lines(EVIDENCE_ITEMS) {
+        writeln!(out, "  {}", printable(&line))?;
+    }
+    out.write_char('\n')?;
 
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);

@@ -71,6 +71,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     let threshold = fail_threshold(&args, &config)?;
     let new_threshold: Option<Severity> =
         args.fail_on_new.as_deref().map(str::parse).transpose()?;
+    let generated_at = report_time()?;
     let baseline_report = args
         .baseline
         .as_deref()
@@ -110,6 +111,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         env!("CARGO_PKG_VERSION"),
     );
     input.baseline = baseline.as_ref();
+    input.provenance.generated_at = generated_at;
+    input.provenance.catalog_version =
+        palisade_core::catalog_version(palisade_controls::all().iter().map(|c| c.meta()));
     write_reports(&args, &formats, &input)?;
 
     if all_inputs_failed {
@@ -132,6 +136,29 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// When reports say they were generated: `PALISADE_REPORT_TIME` (RFC 3339) or
+/// `SOURCE_DATE_EPOCH` (Unix seconds, the reproducible-builds convention) when set, so a report
+/// can be reproduced byte for byte; now otherwise.
+fn report_time() -> Result<jiff::Timestamp, String> {
+    if let Some(text) = std::env::var_os("PALISADE_REPORT_TIME") {
+        let text = text.to_string_lossy();
+        return text
+            .trim()
+            .parse()
+            .map_err(|e| format!("PALISADE_REPORT_TIME `{text}` is not an RFC 3339 time: {e}"));
+    }
+    if let Some(text) = std::env::var_os("SOURCE_DATE_EPOCH") {
+        let text = text.to_string_lossy();
+        return text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|s| jiff::Timestamp::from_second(s).ok())
+            .ok_or_else(|| format!("SOURCE_DATE_EPOCH `{text}` is not a number of seconds"));
+    }
+    Ok(jiff::Timestamp::now())
 }
 
 /// Loads and evaluates files: returns the result, the inventory (its sources feed the

@@ -11,6 +11,7 @@ mod finding;
 mod path;
 mod resource;
 mod result;
+mod scope;
 mod value;
 
 pub use control::{
@@ -28,4 +29,5 @@ pub use result::{
     ClusterSummary, ControlSummary, Diagnostic, DiagnosticLevel, ExpiredException, NotEvaluated,
     ScanResult, SuppressedFinding, Suppression,
 };
+pub use scope::{KindScope, built_in_scope};
 pub use value::{Entry, Node, Span, Text, TypeError, Value};

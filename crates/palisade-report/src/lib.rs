@@ -9,11 +9,14 @@ use std::sync::OnceLock;
 use palisade_core::{ControlMeta, ScanResult, Source};
 
 mod baseline;
+mod csv;
 mod diff;
 mod evidence;
 mod json;
 mod junit;
 mod markdown;
+mod policyreport;
+mod prometheus;
 mod sarif;
 mod saved;
 mod snippet;
@@ -43,6 +46,10 @@ pub struct ReportInput<'a> {
     pub baseline: Option<&'a Baseline>,
     /// When and against what catalogue and frameworks the report was made (its evidence).
     pub provenance: Provenance,
+    /// The framework requirements each control serves, by control ID, as `framework
+    /// requirement` (e.g. `"POD-001"` → `["cis-1.12 5.2.2"]`). Reports with a frameworks
+    /// column (CSV) read it; `None` leaves that column empty.
+    pub framework_refs: Option<&'a HashMap<&'a str, Vec<String>>>,
     /// Sources by path and their line starts, so a report with many findings finds each
     /// snippet in constant time.
     index: SourceIndex<'a>,
@@ -72,6 +79,7 @@ impl<'a> ReportInput<'a> {
             tool_version,
             baseline: None,
             provenance: Provenance::new(controls),
+            framework_refs: None,
             index: SourceIndex {
                 by_path,
                 line_starts: sources.iter().map(|_| OnceLock::new()).collect(),
@@ -104,6 +112,13 @@ impl<'a> ReportInput<'a> {
         Some(rest[..end].strip_suffix('\r').unwrap_or(&rest[..end]))
     }
 
+    /// The framework requirements `control` serves (empty when unknown).
+    pub fn framework_refs(&self, control: &str) -> &[String] {
+        self.framework_refs
+            .and_then(|refs| refs.get(control))
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// The baseline standing of the finding at `index` of the result.
     pub fn baseline_status(&self, index: usize) -> Option<BaselineStatus> {
         self.baseline.and_then(|b| b.status(index))
@@ -121,15 +136,26 @@ pub enum Format {
     Sarif,
     Junit,
     Markdown,
+    Csv,
+    /// `openreports.io/v1alpha1` `Report` and `ClusterReport` objects.
+    OpenReports,
+    /// `wgpolicyk8s.io/v1alpha2` `PolicyReport` and `ClusterPolicyReport` objects.
+    PolicyReport,
+    /// Prometheus text exposition, for a textfile collector.
+    Prometheus,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 9] = [
         Format::Text,
         Format::Json,
         Format::Sarif,
         Format::Junit,
         Format::Markdown,
+        Format::Csv,
+        Format::OpenReports,
+        Format::PolicyReport,
+        Format::Prometheus,
     ];
 
     pub fn name(self) -> &'static str {
@@ -139,6 +165,10 @@ impl Format {
             Format::Sarif => "sarif",
             Format::Junit => "junit",
             Format::Markdown => "markdown",
+            Format::Csv => "csv",
+            Format::OpenReports => "openreports",
+            Format::PolicyReport => "policyreport",
+            Format::Prometheus => "prometheus",
         }
     }
 
@@ -155,6 +185,10 @@ impl Format {
             Format::Sarif => "palisade.sarif",
             Format::Junit => "palisade.junit.xml",
             Format::Markdown => "palisade.md",
+            Format::Csv => "palisade.csv",
+            Format::OpenReports => "palisade.openreports.json",
+            Format::PolicyReport => "palisade.policyreport.json",
+            Format::Prometheus => "palisade.prom",
         }
     }
 }
@@ -175,7 +209,11 @@ impl FromStr for Format {
                 .into_iter()
                 .find(|f| f.name() == lower)
                 .ok_or_else(|| {
-                    format!("unknown format `{s}` (expected text, json, sarif, junit or markdown)")
+                    let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                    format!(
+                        "unknown format `{s}` (expected one of {})",
+                        names.join(", ")
+                    )
                 }),
         }
     }
@@ -187,7 +225,7 @@ pub struct TextOptions {
     pub color: bool,
 }
 
-/// Writes `input` in `format` to `out`. JSON and SARIF are streamed.
+/// Writes `input` in `format` to `out`. JSON, SARIF, text and CSV are streamed.
 pub fn write(
     format: Format,
     input: &ReportInput<'_>,
@@ -200,6 +238,10 @@ pub fn write(
         Format::Sarif => sarif::write(input, out),
         Format::Junit => out.write_all(junit::render(input).as_bytes()),
         Format::Markdown => out.write_all(markdown::render(input).as_bytes()),
+        Format::Csv => csv::write(input, out),
+        Format::OpenReports => policyreport::write(policyreport::Api::OpenReports, input, out),
+        Format::PolicyReport => policyreport::write(policyreport::Api::PolicyWg, input, out),
+        Format::Prometheus => out.write_all(prometheus::render(input).as_bytes()),
     }
 }
 

@@ -105,3 +105,100 @@ fn the_report_time_comes_from_the_environment_or_the_clock() {
         .code(2)
         .stderr(predicate::str::contains("PALISADE_REPORT_TIME `yesterday`"));
 }
+
+#[test]
+fn every_format_goes_to_its_own_file_in_an_output_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "in/a.yaml", PRIVILEGED);
+    write(dir.path(), "in/b.yaml", LATEST);
+    let out = dir.path().join("reports");
+    palisade()
+        .args(["scan", a.parent().unwrap().to_str().unwrap()])
+        .args(["--format", "csv,openreports,policyreport,prometheus,json"])
+        .arg("--output-dir")
+        .arg(&out)
+        .assert()
+        .code(1);
+    let read = |name: &str| std::fs::read_to_string(out.join(name)).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&read("palisade.json")).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+
+    let csv_text = read("palisade.csv");
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), findings.len());
+    assert_eq!(&rows[0][0], findings[0]["fingerprint"].as_str().unwrap());
+
+    for (name, kind) in [
+        ("palisade.openreports.json", "Report"),
+        ("palisade.policyreport.json", "PolicyReport"),
+    ] {
+        let list: serde_json::Value = serde_json::from_str(&read(name)).unwrap();
+        let kinds: Vec<(&str, &str)> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["kind"].as_str().unwrap(),
+                    r["metadata"]["namespace"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(kinds, [(kind, "other"), (kind, "team")], "{name}");
+        let failed: u64 = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["summary"]["fail"].as_u64().unwrap())
+            .sum();
+        assert_eq!(failed as usize, findings.len());
+    }
+
+    let prom = read("palisade.prom");
+    assert!(prom.contains("# TYPE palisade_scan_findings gauge\n"));
+    assert!(prom.contains(&format!(
+        "palisade_scan_findings{{severity=\"critical\"}} {}\n",
+        report["summary"]["critical"]
+    )));
+    assert!(prom.contains("palisade_scan_namespace_findings{cluster=\"\",namespace=\"team\"}"));
+    assert!(prom.contains("palisade_scan_timestamp_seconds 1740830400\n"));
+}
+
+#[test]
+fn kubectl_reads_the_report_objects() {
+    let Ok(path) = std::env::var("PATH") else {
+        return;
+    };
+    if !std::env::split_paths(&path).any(|d| d.join("kubectl").is_file()) {
+        eprintln!("SKIPPED: kubectl not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.yaml", PRIVILEGED);
+    for format in ["openreports", "policyreport"] {
+        let file = dir.path().join(format!("{format}.json"));
+        palisade()
+            .args(["scan", a.to_str().unwrap(), "--format", format, "-o"])
+            .arg(&file)
+            .assert()
+            .code(1);
+        // `--local` needs no cluster: kubectl reads the List and acts on each object.
+        let output = std::process::Command::new("kubectl")
+            .args(["label", "--local", "-o", "name", "checked=yes", "-f"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let names = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let expected = match format {
+            "openreports" => "report.openreports.io/palisade",
+            _ => "policyreport.wgpolicyk8s.io/palisade",
+        };
+        assert_eq!(names.trim(), expected);
+    }
+}

@@ -183,8 +183,10 @@ impl<'a> Evidence<'a> {
         let mut lines = vec![
             format!("tool: {} {}", self.tool, self.tool_version),
             format!(
-                "catalog: {} ({} controls ran)",
-                self.catalog_version, self.controls
+                "catalog: {} ({} control{} ran)",
+                self.catalog_version,
+                self.controls,
+                if self.controls == 1 { "" } else { "s" }
             ),
             format!("generated at: {}", self.generated_at),
         ];

@@ -250,3 +250,51 @@ impl ControlMeta {
             .to_string()
     }
 }
+
+/// The version of a control catalogue, as reports record it: 16 hex digits of a SHA-256 over
+/// each control's ID and default severity, in ID order. It changes whenever a control is added,
+/// removed, renamed or re-graded, without anyone having to remember to bump it; what a control's
+/// check does is identified by the tool version beside it.
+pub fn catalog_version<'a>(controls: impl IntoIterator<Item = &'a ControlMeta>) -> String {
+    let mut entries: Vec<(&str, Severity)> =
+        controls.into_iter().map(|c| (c.id, c.severity)).collect();
+    entries.sort_unstable();
+    entries.dedup();
+    let mut digest = crate::digest::FieldDigest::new("palisade-catalog-v1");
+    for (id, severity) in entries {
+        digest.field(Some(id));
+        digest.field(Some(severity.as_str()));
+    }
+    digest.hex(8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(id: &'static str, severity: Severity) -> ControlMeta {
+        ControlMeta {
+            id,
+            title: "t",
+            severity,
+            family: Family::Pod,
+            pss: None,
+            aliases: &[],
+            remediation: "",
+            fix: FixAvailability::None,
+            doc: "",
+        }
+    }
+
+    #[test]
+    fn catalog_version_follows_ids_and_severities_not_order() {
+        let a = meta("POD-001", Severity::High);
+        let b = meta("POD-002", Severity::Low);
+        let version = catalog_version([&a, &b]);
+        assert_eq!(version.len(), 16);
+        assert_eq!(catalog_version([&b, &a]), version);
+        assert_ne!(catalog_version([&a]), version);
+        let regraded = meta("POD-002", Severity::Medium);
+        assert_ne!(catalog_version([&a, &regraded]), version);
+    }
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::control::{Alias, Severity};
+use crate::digest::FieldDigest;
 use crate::path::ObjectPath;
 use crate::resource::ResourceId;
 
@@ -125,7 +126,37 @@ pub struct Finding {
     pub fix: Option<Box<Fix>>,
 }
 
+/// The version of the fingerprint recipe; it is the first field hashed, so a new recipe can
+/// never produce an old recipe's fingerprint for another problem.
+const FINGERPRINT_RECIPE: &str = "palisade-finding-v1";
+
+/// A stable identity for "the same problem in the same place", across scans, line moves,
+/// reordered documents and releases: the cluster, the control, the object's API group (not its
+/// version: an object moved from `v1beta1` to `v1` keeps its findings), kind, namespace and
+/// name, and the object path of the offending field. The file, line, column, order, message and
+/// severity are left out: they change while the problem stays.
+///
+/// The first 8 bytes of a SHA-256, as 16 lowercase hex digits: collisions stay negligible at
+/// millions of findings. Baselines, `palisade diff`, SARIF, watch events and every report use
+/// it; `docs/reports.md` gives the recipe so other tools can compute it.
+pub fn fingerprint(control: &str, resource: &ResourceId, path: &str) -> String {
+    let mut digest = FieldDigest::new(FINGERPRINT_RECIPE);
+    digest.field(resource.cluster.as_deref());
+    digest.field(Some(control));
+    digest.field(Some(resource.group()));
+    digest.field(Some(&resource.kind));
+    digest.field(resource.namespace.as_deref());
+    digest.field(Some(&resource.name));
+    digest.field(Some(path));
+    digest.hex(8)
+}
+
 impl Finding {
+    /// See [`fingerprint`].
+    pub fn fingerprint(&self) -> String {
+        fingerprint(self.control, &self.resource, self.path.as_str())
+    }
+
     /// The order every report uses: most severe first, then by place, then by control.
     pub fn sort_key(&self) -> impl Ord + '_ {
         (
@@ -136,5 +167,97 @@ impl Finding {
             &self.path,
             &self.message,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(control: &'static str, name: &str) -> Finding {
+        Finding {
+            control,
+            title: "Privileged container",
+            severity: Severity::High,
+            resource: Arc::new(ResourceId {
+                cluster: Some(Arc::from("prod")),
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                namespace: Some("shop".into()),
+                name: name.into(),
+            }),
+            path: ObjectPath::parse("spec.template.spec.containers[0].securityContext.privileged"),
+            location: Some(Location {
+                file: Arc::from("deploy/web.yaml"),
+                line: 12,
+                column: 9,
+                end_line: 12,
+                end_column: 25,
+            }),
+            message: "container `app` sets privileged: true".into(),
+            remediation: "Remove privileged: true.",
+            aliases: &[],
+            fix: None,
+        }
+    }
+
+    #[test]
+    fn fingerprint_ignores_place_message_severity_and_version() {
+        let base = finding("POD-001", "web");
+        let fp = base.fingerprint();
+        assert_eq!(fp.len(), 16);
+        assert!(fp.bytes().all(|b| b.is_ascii_hexdigit()));
+
+        let mut same = base.clone();
+        same.message = "container `app` sets privileged: yes".into();
+        same.severity = Severity::Critical;
+        same.location = Some(Location {
+            file: Arc::from("elsewhere/moved.yaml"),
+            line: 80,
+            column: 3,
+            end_line: 81,
+            end_column: 0,
+        });
+        Arc::make_mut(&mut same.resource).api_version = "apps/v1beta2".into();
+        assert_eq!(same.fingerprint(), fp);
+    }
+
+    #[test]
+    fn fingerprint_tells_identities_apart() {
+        let base = finding("POD-001", "web");
+        let fp = base.fingerprint();
+        let changed = |edit: &dyn Fn(&mut Finding)| {
+            let mut f = base.clone();
+            edit(&mut f);
+            f.fingerprint()
+        };
+        let others = [
+            changed(&|f| Arc::make_mut(&mut f.resource).cluster = None),
+            changed(&|f| Arc::make_mut(&mut f.resource).cluster = Some(Arc::from("staging"))),
+            changed(&|f| f.control = "POD-002"),
+            changed(&|f| Arc::make_mut(&mut f.resource).name = "api".into()),
+            changed(&|f| Arc::make_mut(&mut f.resource).namespace = None),
+            changed(&|f| Arc::make_mut(&mut f.resource).kind = "StatefulSet".into()),
+            changed(&|f| {
+                Arc::make_mut(&mut f.resource).api_version = "extensions/v1beta1".into();
+            }),
+            changed(&|f| {
+                f.path = ObjectPath::parse(
+                    "spec.template.spec.containers[1].securityContext.privileged",
+                );
+            }),
+        ];
+        for other in &others {
+            assert_ne!(other, &fp);
+        }
+    }
+
+    #[test]
+    fn fingerprint_is_stable_across_builds() {
+        // Baselines, SARIF consumers and watch receivers store fingerprints; a change here
+        // breaks all of them (the value is the one watch events have always carried).
+        let mut f = finding("POD-001", "web");
+        Arc::make_mut(&mut f.resource).namespace = Some("prod".into());
+        assert_eq!(f.fingerprint(), "0168d17ad0c50663");
     }
 }

@@ -6,16 +6,21 @@
 //! types those stages share and nothing else: no I/O, no policy.
 
 mod control;
+mod digest;
 mod finding;
 mod framework;
 mod index;
 mod path;
 mod resource;
 mod result;
+mod scope;
 mod value;
 
-pub use control::{Alias, ControlMeta, Family, FixAvailability, PssLevel, Severity, Tool};
-pub use finding::{Finding, Fix, FixOp, FixSafety, Location, Violation};
+pub use control::{
+    Alias, ControlMeta, Family, FixAvailability, PssLevel, Severity, Tool, catalog_version,
+};
+pub use digest::{sha256, to_hex};
+pub use finding::{Finding, Fix, FixOp, FixSafety, Location, Violation, fingerprint};
 pub use framework::{Assessment, Coverage, FrameworkSpec, Requirement, Section};
 pub use index::{DerivedFrom, DerivedLookups, IndexTables, InventoryIndex};
 pub use path::ObjectPath;
@@ -26,4 +31,5 @@ pub use result::{
     ClusterSummary, ControlSummary, Diagnostic, DiagnosticLevel, ExpiredException, NotEvaluated,
     ScanResult, SuppressedFinding, Suppression,
 };
+pub use scope::{KindScope, built_in_scope};
 pub use value::{Entry, Node, Span, Text, TypeError, Value};

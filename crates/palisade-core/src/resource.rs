@@ -89,6 +89,9 @@ pub struct Source {
     /// Set when the text is tool output (`helm template`, `kustomize build`) rather than a file a
     /// person edits; names the tool.
     pub rendered_by: Option<&'static str>,
+    /// The SHA-256 of the text as read, taken when the source is added: reports record it as
+    /// evidence of what was scanned, and the text itself may be dropped after loading.
+    pub sha256: [u8; 32],
 }
 
 /// Where a resource came from.
@@ -208,9 +211,11 @@ pub struct Inventory {
 
 impl Inventory {
     pub fn add_source(&mut self, path: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> SourceId {
+        let text: Arc<str> = text.into();
         self.sources.push(Source {
             path: path.into(),
-            text: text.into(),
+            sha256: crate::digest::sha256(text.as_bytes()),
+            text,
             rendered_by: None,
         });
         self.sources.len() - 1

@@ -8,16 +8,30 @@ use std::sync::OnceLock;
 
 use palisade_core::{ControlMeta, FrameworkSpec, Requirement, ScanResult, Source};
 
+mod baseline;
+mod csv;
+mod diff;
+mod evidence;
 mod json;
 mod junit;
 mod markdown;
+mod policyreport;
+mod prometheus;
 mod sarif;
+mod saved;
 mod snippet;
 #[cfg(test)]
 mod testdata;
 mod text;
 
+pub use baseline::{Baseline, BaselineStatus};
+pub use diff::{
+    DIFF_SCHEMA_VERSION, Delta, DiffFormat, FrameworkDelta, SeverityDelta, Side, compare,
+    render_diff,
+};
+pub use evidence::Provenance;
 pub use json::SCHEMA_VERSION;
+pub use saved::{FrameworkScore, SavedFinding, SavedReport};
 
 /// What a report needs besides the result.
 pub struct ReportInput<'a> {
@@ -31,6 +45,10 @@ pub struct ReportInput<'a> {
     pub frameworks: &'a [FrameworkSpec],
     /// The Palisade version, recorded in reports.
     pub tool_version: &'a str,
+    /// Each finding's standing against the `--baseline` report, when one was given.
+    pub baseline: Option<&'a Baseline>,
+    /// When and against what catalogue and frameworks the report was made (its evidence).
+    pub provenance: Provenance,
     /// Sources by path and their line starts, so a report with many findings finds each
     /// snippet in constant time.
     index: SourceIndex<'a>,
@@ -60,6 +78,8 @@ impl<'a> ReportInput<'a> {
             controls,
             frameworks,
             tool_version,
+            baseline: None,
+            provenance: Provenance::new(controls),
             index: SourceIndex {
                 by_path,
                 line_starts: sources.iter().map(|_| OnceLock::new()).collect(),
@@ -92,6 +112,11 @@ impl<'a> ReportInput<'a> {
         Some(rest[..end].strip_suffix('\r').unwrap_or(&rest[..end]))
     }
 
+    /// The baseline standing of the finding at `index` of the result.
+    pub fn baseline_status(&self, index: usize) -> Option<BaselineStatus> {
+        self.baseline.and_then(|b| b.status(index))
+    }
+
     pub fn control(&self, id: &str) -> Option<&'static ControlMeta> {
         self.controls.iter().find(|c| c.id == id).copied()
     }
@@ -114,15 +139,26 @@ pub enum Format {
     Sarif,
     Junit,
     Markdown,
+    Csv,
+    /// `openreports.io/v1alpha1` `Report` and `ClusterReport` objects.
+    OpenReports,
+    /// `wgpolicyk8s.io/v1alpha2` `PolicyReport` and `ClusterPolicyReport` objects.
+    PolicyReport,
+    /// Prometheus text exposition, for a textfile collector.
+    Prometheus,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 9] = [
         Format::Text,
         Format::Json,
         Format::Sarif,
         Format::Junit,
         Format::Markdown,
+        Format::Csv,
+        Format::OpenReports,
+        Format::PolicyReport,
+        Format::Prometheus,
     ];
 
     pub fn name(self) -> &'static str {
@@ -132,6 +168,10 @@ impl Format {
             Format::Sarif => "sarif",
             Format::Junit => "junit",
             Format::Markdown => "markdown",
+            Format::Csv => "csv",
+            Format::OpenReports => "openreports",
+            Format::PolicyReport => "policyreport",
+            Format::Prometheus => "prometheus",
         }
     }
 
@@ -148,6 +188,10 @@ impl Format {
             Format::Sarif => "palisade.sarif",
             Format::Junit => "palisade.junit.xml",
             Format::Markdown => "palisade.md",
+            Format::Csv => "palisade.csv",
+            Format::OpenReports => "palisade.openreports.json",
+            Format::PolicyReport => "palisade.policyreport.json",
+            Format::Prometheus => "palisade.prom",
         }
     }
 }
@@ -168,7 +212,11 @@ impl FromStr for Format {
                 .into_iter()
                 .find(|f| f.name() == lower)
                 .ok_or_else(|| {
-                    format!("unknown format `{s}` (expected text, json, sarif, junit or markdown)")
+                    let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                    format!(
+                        "unknown format `{s}` (expected one of {})",
+                        names.join(", ")
+                    )
                 }),
         }
     }
@@ -180,7 +228,7 @@ pub struct TextOptions {
     pub color: bool,
 }
 
-/// Writes `input` in `format` to `out`. JSON and SARIF are streamed.
+/// Writes `input` in `format` to `out`. JSON, SARIF, text and CSV are streamed.
 pub fn write(
     format: Format,
     input: &ReportInput<'_>,
@@ -193,6 +241,10 @@ pub fn write(
         Format::Sarif => sarif::write(input, out),
         Format::Junit => out.write_all(junit::render(input).as_bytes()),
         Format::Markdown => out.write_all(markdown::render(input).as_bytes()),
+        Format::Csv => csv::write(input, out),
+        Format::OpenReports => policyreport::write(policyreport::Api::OpenReports, input, out),
+        Format::PolicyReport => policyreport::write(policyreport::Api::PolicyWg, input, out),
+        Format::Prometheus => out.write_all(prometheus::render(input).as_bytes()),
     }
 }
 

@@ -8,6 +8,7 @@ use std::fmt::Write;
 use palisade_core::{DiagnosticLevel, Finding, Severity};
 
 use crate::ReportInput;
+use crate::evidence::Evidence;
 
 /// Rows shown per severity (and per list); the rest are counted in an "and N more" line.
 pub(crate) const MAX_ROWS: usize = 50;
@@ -19,7 +20,7 @@ pub(crate) const MAX_CHARS: usize = 60_000;
 /// Fewer rows per table, tried in turn while the report is too long for a comment.
 const FALLBACK_ROWS: [usize; 5] = [25, 10, 5, 1, 0];
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
@@ -48,12 +49,12 @@ fn escape(text: &str, in_table: bool) -> String {
     out
 }
 
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     escape(text, true)
 }
 
 /// `text` as a code span, whatever backticks it holds.
-fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     if longest == 0 {
@@ -105,6 +106,9 @@ fn verdict(input: &ReportInput<'_>) -> String {
             plural(resources.len(), "resource", "resources")
         )
     };
+    if let Some(baseline) = input.baseline {
+        let _ = write!(line, ", {} new since the baseline", baseline.new_count());
+    }
     if errors > 0 {
         let _ = write!(line, ", {}", plural(errors, "input error", "input errors"));
     }
@@ -333,6 +337,22 @@ fn input_problems(input: &ReportInput<'_>, max_rows: usize, out: &mut String) {
     details(out, &summary, &body);
 }
 
+/// How the report was made, collapsed: versions, time, inputs with their SHA-256, exceptions.
+fn evidence(input: &ReportInput<'_>, max_rows: usize, out: &mut String) {
+    let mut body = String::new();
+    for line in Evidence::of(input).lines(max_rows) {
+        match line.strip_prefix("  ") {
+            Some(item) => {
+                let _ = writeln!(body, "  - {}", escape(item, false));
+            }
+            None => {
+                let _ = writeln!(body, "- {}", escape(&line, false));
+            }
+        }
+    }
+    details(out, "Evidence", &body);
+}
+
 pub(crate) fn render(input: &ReportInput<'_>) -> String {
     let mut out = render_rows(input, MAX_ROWS);
     for rows in FALLBACK_ROWS {
@@ -353,6 +373,7 @@ fn render_rows(input: &ReportInput<'_>, max_rows: usize) -> String {
     remediation(input, &mut out);
     not_evaluated(input, max_rows, &mut out);
     input_problems(input, max_rows, &mut out);
+    evidence(input, max_rows, &mut out);
     let _ = writeln!(
         out,
         "\n<sub>Palisade {} · {} from {}</sub>",
@@ -470,11 +491,19 @@ mod tests {
         let out = render(&testdata::input(&result, &[]));
         assert_eq!(
             out,
-            "## ✅ Palisade: no findings\n\n\
+            format!(
+                "## ✅ Palisade: no findings\n\n\
              | Critical | High | Medium | Low | Info | Suppressed | Not evaluated | Input errors |\n\
              |---:|---:|---:|---:|---:|---:|---:|---:|\n\
              | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n\
-             \n<sub>Palisade 0.1.0 · 1 resource from 1 source</sub>\n"
+             \n<details>\n<summary>Evidence</summary>\n\n\
+             - tool: palisade 0.1.0\n\
+             - catalog: {} (5 controls ran)\n\
+             - generated at: 2025-03-01T12:00:00Z\n\
+             \n</details>\n\
+             \n<sub>Palisade 0.1.0 · 1 resource from 1 source</sub>\n",
+                palisade_core::catalog_version(testdata::CONTROLS)
+            )
         );
     }
 

@@ -18,15 +18,17 @@ use palisade_core::{
 use serde_json::{Value, json};
 use serde_sarif::sarif;
 
-use crate::ReportInput;
+use crate::evidence::Evidence;
 use crate::snippet::line_text;
+use crate::{BaselineStatus, ReportInput};
 
 /// Where the SARIF 2.1.0 schema lives (the OASIS errata 01 version).
 const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
-/// The key of Palisade's entry in `partialFingerprints`; bump the version if the hash changes.
-pub(crate) const FINGERPRINT_KEY: &str = "palisade/v1";
+/// The key of Palisade's entry in `partialFingerprints`, holding [`Finding::fingerprint`]; bump
+/// the version if the hash changes (v1 was an FNV-1a hash without the cluster).
+pub(crate) const FINGERPRINT_KEY: &str = "palisade/v2";
 
 /// Where relative artifact paths are rooted: the directory Palisade ran in (paths are kept as
 /// the user gave them, so that is normally the repository root in CI).
@@ -63,7 +65,14 @@ pub(crate) fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> st
     );
     for (i, (finding, suppression)) in all.enumerate() {
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        serde_json::to_writer_pretty(&mut *out, &result(input, finding, &index, suppression))?;
+        // Suppressed results come after the open ones and have no baseline standing.
+        let baseline = input.baseline_status(i).filter(|_| i < r.findings.len());
+        let mut result = result(input, finding, &index, suppression);
+        result.baseline_state = baseline.map(|b| match b {
+            BaselineStatus::New => json!("new"),
+            BaselineStatus::Existing => json!("unchanged"),
+        });
+        serde_json::to_writer_pretty(&mut *out, &result)?;
     }
     out.write_all(b"\n]")?;
     out.write_all(tail.as_bytes())?;
@@ -129,12 +138,18 @@ fn build(
         )
         .build();
 
-    let run = sarif::Run::builder()
+    let mut run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
         .invocations(vec![invocation(input, index)])
         .column_kind(json!("unicodeCodePoints"))
         .results(Vec::new())
         .build();
+    let mut props = BTreeMap::new();
+    props.insert(
+        "evidence".to_string(),
+        serde_json::to_value(Evidence::of(input)).unwrap_or(Value::Null),
+    );
+    run.properties = Some(property_bag(None, props));
 
     sarif::Sarif::builder()
         .schema(SCHEMA_URI)
@@ -376,7 +391,7 @@ fn result(
     }
 
     let mut fingerprints = BTreeMap::new();
-    fingerprints.insert(FINGERPRINT_KEY.to_string(), fingerprint(f));
+    fingerprints.insert(FINGERPRINT_KEY.to_string(), f.fingerprint());
 
     let mut result = sarif::Result::builder()
         .message(message(format!("{}: {}", f.resource, f.message)))
@@ -449,30 +464,6 @@ fn logical_locations(r: &ResourceId, path: &str) -> Vec<sarif::LogicalLocation> 
         );
     }
     out
-}
-
-/// A stable identity for a finding: FNV-1a (64 bit) over the control, the resource's group,
-/// kind, namespace and name, and the object path. Line numbers and file names are left out on
-/// purpose, so the fingerprint survives edits that move the resource.
-pub(crate) fn fingerprint(f: &Finding) -> String {
-    let r = &f.resource;
-    let parts = [
-        f.control,
-        r.group(),
-        &r.kind,
-        r.namespace.as_deref().unwrap_or(""),
-        &r.name,
-        f.path.as_str(),
-    ];
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        // 0xff never occurs in UTF-8, so it separates the parts unambiguously.
-        for byte in part.bytes().chain([0xff]) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    format!("{hash:016x}")
 }
 
 // ----- physical locations -----
@@ -1419,31 +1410,36 @@ mod tests {
     }
 
     #[test]
-    fn fingerprints_ignore_line_numbers() {
-        let f = privileged_finding();
-        let mut moved = f.clone();
-        moved.location = Some(loc("other/place.yaml", 40, 5, 40, 9));
-        moved.message = "container `app` sets privileged: yes".into();
-        assert_eq!(fingerprint(&f), fingerprint(&moved));
-        // Known value: FNV-1a is fixed, so fingerprints hold across runs and builds.
-        assert_eq!(fingerprint(&f).len(), 16);
-        assert_eq!(fingerprint(&f), fingerprint(&privileged_finding()));
-
-        let mut other_path = f.clone();
-        other_path.path =
-            ObjectPath::parse("spec.template.spec.containers[1].securityContext.privileged");
-        assert_ne!(fingerprint(&f), fingerprint(&other_path));
-        let mut other_ns = f.clone();
-        std::sync::Arc::make_mut(&mut other_ns.resource).namespace = Some("dev".into());
-        assert_ne!(fingerprint(&f), fingerprint(&other_ns));
-        let mut other_version = f.clone();
-        std::sync::Arc::make_mut(&mut other_version.resource).api_version = "apps/v1beta2".into();
-        assert_eq!(
-            fingerprint(&f),
-            fingerprint(&other_version),
-            "same group, same object"
+    fn results_carry_their_baseline_state() {
+        let (result, sources) = (testdata::result(), testdata::sources());
+        let saved = crate::SavedReport {
+            schema_version: "1".into(),
+            findings: Vec::new(),
+            evidence: None,
+            frameworks: Vec::new(),
+        };
+        let baseline = crate::Baseline::compare(&saved, &result.findings);
+        let mut input = testdata::input(&result, &sources);
+        input.baseline = Some(&baseline);
+        let log: Value = serde_json::from_str(&render(&input)).unwrap();
+        let states: Vec<&Value> = log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| &r["baselineState"])
+            .collect();
+        let (open, suppressed) = states.split_at(result.findings.len());
+        assert!(open.iter().all(|s| **s == json!("new")));
+        assert!(suppressed.iter().all(|s| s.is_null()));
+        assert!(
+            sample()["runs"][0]["results"][0]
+                .get("baselineState")
+                .is_none()
         );
+    }
 
+    #[test]
+    fn fingerprints_are_the_findings_and_ignore_line_numbers() {
         // In the log, under Palisade's key; the line moves, the fingerprint stays.
         let sources = testdata::sources();
         let mut result = testdata::result();
@@ -1464,7 +1460,14 @@ mod tests {
                 .collect()
         };
         assert_eq!(prints(&before), prints(&after));
-        assert!(prints(&before).iter().all(Value::is_string));
+        // Open findings, then suppressed ones, each carrying its own fingerprint.
+        let expected: Vec<Value> = result
+            .findings
+            .iter()
+            .chain(result.suppressed.iter().map(|s| &s.finding))
+            .map(|f| json!(f.fingerprint()))
+            .collect();
+        assert_eq!(prints(&after), expected);
     }
 
     #[test]
@@ -1540,6 +1543,7 @@ mod tests {
             path: "secret.yaml".into(),
             text: text.into(),
             rendered_by: None,
+            sha256: palisade_core::sha256(text.as_bytes()),
         }];
         let mut f = testdata::finding(
             &testdata::RBAC_001,

@@ -7,8 +7,13 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use palisade_core::{ClusterSummary, DiagnosticLevel, Finding, Severity};
 
+use crate::evidence::Evidence;
 use crate::snippet::{highlight, printable};
-use crate::{ReportInput, TextOptions};
+use crate::{BaselineStatus, ReportInput, TextOptions};
+
+/// Inputs, exceptions and not-evaluated entries listed in the evidence section; a scan of a
+/// thousand files should not scroll its findings away (the JSON report lists them all).
+const EVIDENCE_ITEMS: usize = 20;
 
 fn paint(color: bool, code: &str, text: &str) -> String {
     if color {
@@ -37,7 +42,12 @@ fn level(severity: Severity) -> Level<'static> {
     base.with_name(severity.as_str())
 }
 
-fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Renderer) -> String {
+fn render_finding(
+    input: &ReportInput<'_>,
+    finding: &Finding,
+    baseline: Option<BaselineStatus>,
+    renderer: &Renderer,
+) -> String {
     let title = format!("{}: {}", finding.title, printable(&finding.message));
     let mut notes = vec![format!(
         "resource: {}  ({})",
@@ -46,6 +56,9 @@ fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Rendere
     )];
     if !finding.path.is_root() {
         notes.push(format!("field: {}", printable(finding.path.as_str())));
+    }
+    if baseline == Some(BaselineStatus::New) {
+        notes.push("new since the baseline".to_string());
     }
     let mut groups = Vec::new();
     let quotable = crate::snippet::may_quote_source(input, finding);
@@ -203,11 +216,11 @@ fn write_findings(
 ) -> std::fmt::Result {
     let result = input.result;
     for severity in Severity::ALL {
-        let findings: Vec<&Finding> = result
+        let findings: Vec<(usize, &Finding)> = result
             .findings
             .iter()
-            .filter(|f| f.severity == severity)
-            .filter(keep)
+            .enumerate()
+            .filter(|(_, f)| f.severity == severity && keep(f))
             .collect();
         if findings.is_empty() {
             continue;
@@ -226,8 +239,9 @@ fn write_findings(
                 &format!("{heading:─<72}")
             )
         )?;
-        for finding in findings {
-            out.write_str(&render_finding(input, finding, renderer))?;
+        for (i, finding) in findings {
+            let baseline = input.baseline_status(i);
+            out.write_str(&render_finding(input, finding, baseline, renderer))?;
             out.write_str("\n\n")?;
         }
     }
@@ -324,6 +338,16 @@ fn write_rest(
         )?;
     }
 
+    writeln!(
+        out,
+        "{}",
+        paint(options.color, "1", &format!("{:─<72}", "── EVIDENCE "))
+    )?;
+    for line in Evidence::of(input).lines(EVIDENCE_ITEMS) {
+        writeln!(out, "  {}", printable(&line))?;
+    }
+    out.write_char('\n')?;
+
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     table.set_header(vec![
@@ -353,6 +377,10 @@ fn write_rest(
         result.resources_scanned.to_string(),
         errors.to_string(),
     ]);
+    let since_baseline = input
+        .baseline
+        .map(|b| format!(" {} new since the baseline.", b.new_count()))
+        .unwrap_or_default();
     let verdict = if result.findings.is_empty() {
         paint(options.color, "1;32", "No findings.")
     } else {
@@ -367,5 +395,5 @@ fn write_rest(
             ),
         )
     };
-    writeln!(out, "{table}\n{verdict}")
+    writeln!(out, "{table}\n{verdict}{since_baseline}")
 }

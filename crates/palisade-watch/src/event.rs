@@ -5,6 +5,8 @@
 //! [`Finding`]'s own serialisation, carries `schemaVersion`, and is described in
 //! `docs/watch-events.md`. Any change to it is a new schema version.
 
+use std::sync::Arc;
+
 use palisade_core::{Finding, ObjectPath, Severity};
 use serde::{Serialize, Serializer};
 
@@ -37,7 +39,7 @@ pub struct FindingEvent {
     pub at: jiff::Timestamp,
     /// The kube context name, so one receiver can tell several clusters apart.
     pub cluster: Option<String>,
-    /// See [`fingerprint`].
+    /// [`Finding::fingerprint`] of the finding in this event's cluster.
     pub fingerprint: String,
     /// For [`Change::Resolved`], the finding as it was last seen.
     pub finding: Finding,
@@ -74,56 +76,24 @@ impl FindingEvent {
         })
     }
 
-    /// `cluster` defaults to the one the finding's resource was read from.
-    fn new(change: Change, cluster: Option<&str>, finding: Finding) -> Self {
-        let cluster = cluster.or(finding.resource.cluster.as_deref());
+    /// `cluster` defaults to the one the finding's resource was read from; when given, the
+    /// resource is placed in it, so the fingerprint names the cluster the event does.
+    fn new(change: Change, cluster: Option<&str>, mut finding: Finding) -> Self {
+        if let Some(cluster) = cluster
+            && finding.resource.cluster.as_deref() != Some(cluster)
+        {
+            Arc::make_mut(&mut finding.resource).cluster = Some(Arc::from(cluster));
+        }
         FindingEvent {
             change,
             at: jiff::Timestamp::now(),
-            cluster: cluster.map(str::to_owned),
-            fingerprint: fingerprint(cluster, &finding),
+            cluster: finding.resource.cluster.as_deref().map(str::to_owned),
+            fingerprint: finding.fingerprint(),
             finding,
             previous_severity: None,
             previous_message: None,
         }
     }
-}
-
-/// A stable identity for "the same problem" across re-evaluations, restarts and releases:
-/// cluster, control, the object's identity and the offending field. The API version is reduced
-/// to its group so that moving an object from `v1beta1` to `v1` does not reopen its findings,
-/// and the message is left out because it may quote values that change while the problem stays.
-///
-/// SHA-256 rather than the standard library's hasher, whose output may change between Rust
-/// releases; receivers store these. Fields are length-prefixed so no two identities can run
-/// together into the same input. 64 bits keep collisions negligible at millions of findings.
-///
-/// `cluster` defaults to the one the finding's resource was read from.
-pub fn fingerprint(cluster: Option<&str>, finding: &Finding) -> String {
-    let id = &finding.resource;
-    let cluster = cluster.or(id.cluster.as_deref());
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut field = |value: Option<&str>| match value {
-        None => ctx.update(&[0]),
-        Some(text) => {
-            ctx.update(&[1]);
-            ctx.update(&(text.len() as u64).to_le_bytes());
-            ctx.update(text.as_bytes());
-        }
-    };
-    field(Some("palisade-finding-v1"));
-    field(cluster);
-    field(Some(finding.control));
-    field(Some(id.group()));
-    field(Some(&id.kind));
-    field(id.namespace.as_deref());
-    field(Some(&id.name));
-    field(Some(finding.path.as_str()));
-    let digest = ctx.finish();
-    digest.as_ref()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[derive(Serialize)]
@@ -221,57 +191,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fingerprint_ignores_message_version_and_location_but_not_identity() {
-        let base = finding("POD-001", Severity::High, "web");
-        let fp = fingerprint(Some("prod"), &base);
-        assert_eq!(fp.len(), 16);
-        assert!(fp.bytes().all(|b| b.is_ascii_hexdigit()));
-
-        let mut same = base.clone();
-        same.message = "container `app` sets privileged: yes".into();
-        same.severity = Severity::Critical;
-        Arc::make_mut(&mut same.resource).api_version = "apps/v1beta2".into();
-        assert_eq!(fingerprint(Some("prod"), &same), fp);
-
-        let mut other_group = base.clone();
-        Arc::make_mut(&mut other_group.resource).api_version = "extensions/v1beta1".into();
-        let mut other_ns = base.clone();
-        Arc::make_mut(&mut other_ns.resource).namespace = None;
-        let mut other_path = base.clone();
-        other_path.path =
-            ObjectPath::parse("spec.template.spec.containers[1].securityContext.privileged");
-        let others = [
-            fingerprint(Some("staging"), &base),
-            fingerprint(None, &base),
-            fingerprint(Some("prod"), &finding("POD-002", Severity::High, "web")),
-            fingerprint(Some("prod"), &finding("POD-001", Severity::High, "api")),
-            fingerprint(Some("prod"), &other_group),
-            fingerprint(Some("prod"), &other_ns),
-            fingerprint(Some("prod"), &other_path),
-        ];
-        for other in &others {
-            assert_ne!(other, &fp);
-        }
+    fn the_fingerprint_names_the_events_cluster() {
+        let f = finding("POD-001", Severity::High, "web");
+        let prod = FindingEvent::opened(Some("prod"), f.clone());
+        let staging = FindingEvent::opened(Some("staging"), f.clone());
+        assert_ne!(prod.fingerprint, staging.fingerprint);
+        assert_eq!(prod.finding.resource.cluster.as_deref(), Some("prod"));
+        // Watch events have always carried this value; receivers store it.
+        assert_eq!(prod.fingerprint, "0168d17ad0c50663");
+        assert_eq!(FindingEvent::opened(None, f).cluster, None);
     }
 
     #[test]
     fn the_cluster_defaults_to_the_resources() {
         let mut f = finding("POD-001", Severity::High, "web");
-        let explicit = fingerprint(Some("prod"), &f);
+        let explicit = FindingEvent::opened(Some("prod"), f.clone()).fingerprint;
         Arc::make_mut(&mut f.resource).cluster = Some(Arc::from("prod"));
-        assert_eq!(fingerprint(None, &f), explicit);
-        let event = FindingEvent::opened(None, f);
+        let event = FindingEvent::opened(None, f.clone());
         assert_eq!(event.cluster.as_deref(), Some("prod"));
         assert_eq!(event.fingerprint, explicit);
-    }
-
-    #[test]
-    fn fingerprint_is_stable_across_builds() {
-        // Receivers store fingerprints; a change here breaks every deployed integration.
-        assert_eq!(
-            fingerprint(Some("prod"), &finding("POD-001", Severity::High, "web")),
-            "0168d17ad0c50663"
-        );
+        assert_eq!(event.fingerprint, f.fingerprint());
     }
 
     #[test]
@@ -328,7 +267,11 @@ mod tests {
             })
         );
 
-        let opened = serde_json::to_value(FindingEvent::opened(None, event.finding)).unwrap();
+        let opened = serde_json::to_value(FindingEvent::opened(
+            None,
+            finding("POD-001", Severity::High, "web"),
+        ))
+        .unwrap();
         assert_eq!(opened["cluster"], serde_json::Value::Null);
         assert!(opened.get("previousSeverity").is_none());
         assert!(opened.get("previousMessage").is_none());

@@ -11,7 +11,7 @@ pub mod server;
 pub mod sink;
 mod state;
 
-pub use event::{Change, FindingEvent, fingerprint};
+pub use event::{Change, FindingEvent};
 pub use metrics::{EvaluationScope, Metrics};
 pub use monitor::{Outputs, WatchConfig, watch_cluster};
 pub use server::{Health, Server, serve};

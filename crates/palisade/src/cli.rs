@@ -27,6 +27,9 @@ pub enum Command {
     Controls(ControlsArgs),
     /// List the compliance frameworks, or show one's requirements and how each is decided.
     Frameworks(FrameworksArgs),
+    /// Compare two JSON reports (`scan --format json`): findings new and resolved, the count per
+    /// severity, and each framework's score when the reports have them.
+    Diff(DiffArgs),
     /// Print the documentation of a control (by ID or by another tool's ID).
     Explain {
         /// A control ID (POD-001) or an alias (C-0057, KSV-0017, CKV_K8S_16, privileged-container).
@@ -65,7 +68,9 @@ pub struct ScanArgs {
     )]
     pub exclude_namespaces: Vec<String>,
 
-    /// Output format; repeat for several (text, json, sarif, junit, markdown).
+    /// Output format; repeat for several: text, json, sarif, junit, markdown, csv, openreports
+    /// (OpenReports objects), policyreport (wgpolicyk8s.io PolicyReport objects), prometheus
+    /// (text exposition for a textfile collector).
     #[arg(short, long = "format", value_name = "FORMAT", default_value = "text")]
     pub formats: Vec<String>,
     /// Write the report to this file instead of stdout (one format only).
@@ -78,6 +83,16 @@ pub struct ScanArgs {
     /// low, info), or `none` to never fail on findings. Default: any finding.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<String>,
+    /// An earlier JSON report of Palisade (`--format json`) to compare with: each finding is
+    /// marked new or existing. Findings are matched by fingerprint, so moved lines and
+    /// reordered files or documents do not make a finding new.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: exit with status 1 only when a finding at or above this severity is
+    /// new since the baseline (the default --fail-on no longer applies; an explicit one still
+    /// does).
+    #[arg(long, value_name = "SEVERITY", requires = "baseline")]
+    pub fail_on_new: Option<String>,
 
     /// Run exactly the Pod Security Standards checks of this level (baseline, restricted).
     #[arg(long, value_name = "LEVEL")]
@@ -201,6 +216,22 @@ impl ClusterArgs {
             all_contexts: self.all_contexts,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier JSON report.
+    #[arg(value_name = "BEFORE")]
+    pub before: PathBuf,
+    /// The later JSON report.
+    #[arg(value_name = "AFTER")]
+    pub after: PathBuf,
+    /// text, json or markdown.
+    #[arg(short, long, default_value = "text")]
+    pub format: String,
+    /// Write the delta to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 mod catalog_view;
 mod cli;
 mod cluster;
+mod diff;
 mod framework_view;
 mod scan;
 mod watch;
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
         Command::Controls(args) => catalog_view::list(&args),
         Command::Frameworks(args) => framework_view::run(&args),
         Command::Explain { control } => catalog_view::explain(&control),
+        Command::Diff(args) => diff::run(&args),
     };
     match outcome {
         Ok(code) => code,

@@ -9,15 +9,20 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use palisade_core::{ControlMeta, Inventory, ScanResult, Severity};
 use palisade_engine::{Config, Plan, PlanOptions};
 use palisade_load::{HelmOptions, LoadOptions};
-use palisade_report::{Format, ReportInput, TextOptions};
+use palisade_report::{Baseline, Format, ReportInput, TextOptions};
 
 use crate::cli::{ColorChoice, ScanArgs};
 
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
-/// `--fail-on`: a severity, or `none`.
-fn fail_threshold(flag: Option<&str>, config: &Config) -> Result<Option<Severity>, String> {
+/// `--fail-on`: a severity, or `none`. With `--fail-on-new`, only an explicit `--fail-on`
+/// applies: the default (and the config file's) would fail on findings the baseline accepts.
+fn fail_threshold(args: &ScanArgs, config: &Config) -> Result<Option<Severity>, String> {
+    let flag = args.fail_on.as_deref();
+    if args.fail_on_new.is_some() && flag.is_none() {
+        return Ok(None);
+    }
     match flag.or(config.fail_on.as_deref()) {
         None => Ok(Some(Severity::Info)),
         Some(s) if s.eq_ignore_ascii_case("none") => Ok(None),
@@ -63,7 +68,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     if formats.len() > 1 && args.output_dir.is_none() {
         return Err("several formats need --output-dir (each is written to its own file)".into());
     }
-    let threshold = fail_threshold(args.fail_on.as_deref(), &config)?;
+    let threshold = fail_threshold(&args, &config)?;
+    let new_threshold: Option<Severity> =
+        args.fail_on_new.as_deref().map(str::parse).transpose()?;
+    let generated_at = report_time()?;
+    let baseline_report = args
+        .baseline
+        .as_deref()
+        .map(|path| crate::diff::read_report("baseline", path))
+        .transpose()?;
     let mut plan = Plan::new(
         &config,
         &PlanOptions {
@@ -87,14 +100,21 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     };
     bar.finish_and_clear();
 
+    let baseline = baseline_report
+        .as_ref()
+        .map(|saved| Baseline::compare(saved, &result.findings));
     let metas: Vec<&'static ControlMeta> = plan.controls.iter().map(|c| c.meta()).collect();
-    let input = ReportInput::new(
+    let mut input = ReportInput::new(
         &result,
         &inventory.sources,
         &metas,
         palisade_controls::frameworks(),
         env!("CARGO_PKG_VERSION"),
     );
+    input.baseline = baseline.as_ref();
+    input.provenance.generated_at = generated_at;
+    input.provenance.catalog_version =
+        palisade_core::catalog_version(palisade_controls::all().iter().map(|c| c.meta()));
     write_reports(&args, &formats, &input)?;
 
     if all_inputs_failed {
@@ -108,12 +128,38 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
         );
         return Ok(ExitCode::from(EXIT_ERROR));
     }
-    let failing = threshold.is_some_and(|t| result.count_at_least(t) > 0);
+    let failing = threshold.is_some_and(|t| result.count_at_least(t) > 0)
+        || new_threshold
+            .zip(baseline.as_ref())
+            .is_some_and(|(t, b)| b.new_at_least(&result.findings, t) > 0);
     Ok(if failing {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// When reports say they were generated: `PALISADE_REPORT_TIME` (RFC 3339) or
+/// `SOURCE_DATE_EPOCH` (Unix seconds, the reproducible-builds convention) when set, so a report
+/// can be reproduced byte for byte; now otherwise.
+fn report_time() -> Result<jiff::Timestamp, String> {
+    if let Some(text) = std::env::var_os("PALISADE_REPORT_TIME") {
+        let text = text.to_string_lossy();
+        return text
+            .trim()
+            .parse()
+            .map_err(|e| format!("PALISADE_REPORT_TIME `{text}` is not an RFC 3339 time: {e}"));
+    }
+    if let Some(text) = std::env::var_os("SOURCE_DATE_EPOCH") {
+        let text = text.to_string_lossy();
+        return text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|s| jiff::Timestamp::from_second(s).ok())
+            .ok_or_else(|| format!("SOURCE_DATE_EPOCH `{text}` is not a number of seconds"));
+    }
+    Ok(jiff::Timestamp::now())
 }
 
 /// Loads and evaluates files: returns the result, the inventory (its sources feed the

@@ -274,6 +274,14 @@ fn several_contexts_make_one_report_with_a_section_per_cluster() {
     assert_eq!(clusters_with_findings, BTreeSet::from(["prod", "staging"]));
     // Each cluster is judged by its own version: the staging Pod is in a 1.28 cluster.
     assert_eq!(report["clusters"][1]["version"], "v1.28.0");
+    // The evidence names each cluster read: context, server, version, when.
+    let evidence = &report["evidence"]["clusters"];
+    assert_eq!(evidence[0]["context"], "prod");
+    assert_eq!(evidence[1]["context"], "staging");
+    assert_eq!(evidence[1]["version"], "v1.28.0");
+    assert_eq!(evidence[1]["server"], report["clusters"][1]["server"]);
+    assert!(evidence[1]["readAt"].as_str().unwrap().starts_with("20"));
+    assert_eq!(report["evidence"]["inputs"], json!([]));
 
     let (all, _, _) = scan(&config.path, &["--all-contexts"]);
     assert_eq!(all["clusters"].as_array().unwrap().len(), 2);

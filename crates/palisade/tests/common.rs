@@ -13,8 +13,14 @@ use assert_cmd::Command;
 pub fn palisade() -> Command {
     let mut cmd = Command::cargo_bin("palisade").expect("binary builds");
     cmd.env("NO_COLOR", "1");
+    // Reports record when they were made; a fixed time keeps them comparable byte for byte.
+    cmd.env("PALISADE_REPORT_TIME", REPORT_TIME);
+    cmd.env_remove("SOURCE_DATE_EPOCH");
     cmd
 }
+
+/// The time every report of these tests says it was generated at.
+pub const REPORT_TIME: &str = "2025-03-01T12:00:00Z";
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -160,7 +160,17 @@ fn several_formats_go_to_an_output_directory() {
 
 #[test]
 fn reports_are_byte_identical_across_runs() {
-    for format in ["json", "sarif", "junit", "markdown", "text"] {
+    for format in [
+        "json",
+        "sarif",
+        "junit",
+        "markdown",
+        "text",
+        "csv",
+        "openreports",
+        "policyreport",
+        "prometheus",
+    ] {
         let run = || {
             palisade()
                 .args(["scan", &demo(), "--format", format])

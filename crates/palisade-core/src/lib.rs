@@ -11,6 +11,8 @@ mod framework;
 mod path;
 mod resource;
 mod result;
+mod risk;
+mod score;
 mod value;
 
 pub use control::{Alias, ControlMeta, Family, FixAvailability, PssLevel, Severity, Tool};
@@ -25,4 +27,6 @@ pub use result::{
     ClusterSummary, ControlSummary, Diagnostic, DiagnosticLevel, ExpiredException, NotEvaluated,
     ScanResult, SuppressedFinding, Suppression,
 };
+pub use risk::{RISK_FACTORS, Risk, RiskFactor, RiskFactors};
+pub use score::{FrameworkScore, RequirementScore, RequirementStatus};
 pub use value::{Entry, Node, Span, Text, TypeError, Value};

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use palisade_controls::{Context, Control, ReadScope, Settings, Skip, Verdict};
 use palisade_core::{
     ControlSummary, Diagnostic, ExpiredException, Finding, Inventory, InventoryIndex, Location,
-    NotEvaluated, ObjectPath, PssLevel, Resource, ResourceId, ScanResult, Severity, Source, Span,
-    SuppressedFinding, Unavailable, Violation,
+    NotEvaluated, ObjectPath, PssLevel, Resource, ResourceId, Risk, RiskFactors, ScanResult,
+    Severity, Source, Span, SuppressedFinding, Unavailable, Violation,
 };
 use rayon::prelude::*;
 
@@ -511,6 +511,7 @@ fn evaluate_resource(
                 remediation: meta.remediation,
                 aliases: meta.aliases,
                 fix: violation.fix.map(Box::new),
+                risk: Risk::new(severity, RiskFactors::NONE),
             };
             match &suppression {
                 Some(s) => tally.suppressed.push(SuppressedFinding {
@@ -604,6 +605,7 @@ impl Judged {
             resources_scanned: self.resources_scanned,
             sources_scanned: self.sources_scanned,
             clusters: Vec::new(),
+            frameworks: Vec::new(),
         };
         result.diagnostics.extend(tally.diagnostics);
         result.diagnostics.extend(self.gap_diagnostics);

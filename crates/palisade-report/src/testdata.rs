@@ -5,8 +5,8 @@ use std::sync::{Arc, LazyLock};
 use palisade_core::{
     Alias, Assessment, ControlMeta, ControlSummary, Diagnostic, ExpiredException, Family, Finding,
     Fix, FixAvailability, FixSafety, FrameworkSpec, Location, NotEvaluated, ObjectPath, PssLevel,
-    Requirement, ResourceId, ScanResult, Section, Severity, Source, SuppressedFinding, Suppression,
-    Tool,
+    Requirement, ResourceId, Risk, RiskFactors, ScanResult, Section, Severity, Source,
+    SuppressedFinding, Suppression, Tool,
 };
 
 use crate::ReportInput;
@@ -159,6 +159,7 @@ pub(crate) fn finding(
         remediation: meta.remediation,
         aliases: meta.aliases,
         fix: None,
+        risk: Risk::new(meta.severity, RiskFactors::NONE),
     }
 }
 
@@ -333,6 +334,7 @@ pub(crate) fn result() -> ScanResult {
         resources_scanned: 4,
         sources_scanned: 3,
         clusters: Vec::new(),
+        frameworks: Vec::new(),
     }
 }
 

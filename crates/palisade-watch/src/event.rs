@@ -189,7 +189,7 @@ impl Serialize for FindingEvent {
 pub(crate) mod sample {
     use std::sync::Arc;
 
-    use palisade_core::{Finding, ObjectPath, ResourceId, Severity};
+    use palisade_core::{Finding, ObjectPath, ResourceId, Risk, RiskFactors, Severity};
 
     pub fn finding(control: &'static str, severity: Severity, name: &str) -> Finding {
         Finding {
@@ -209,6 +209,7 @@ pub(crate) mod sample {
             remediation: "Remove privileged: true.",
             aliases: &[],
             fix: None,
+            risk: Risk::new(severity, RiskFactors::NONE),
         }
     }
 }

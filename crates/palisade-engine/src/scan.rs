@@ -1060,6 +1060,36 @@ mod tests {
     }
 
     #[test]
+    fn excepted_findings_keep_their_risk_and_exceptions_do_not_hide_factors() {
+        let config = Config::parse(
+            "exceptions:\n  - controls: [POD-001, NET-009]\n    resources: [{namespace: shop}]\n    reason: meant to be public\n",
+            "c",
+        )
+        .unwrap();
+        let options = PlanOptions {
+            only: vec!["POD-001".into(), "NET-009".into()],
+            ..PlanOptions::default()
+        };
+        let plan = Plan::new(&config, &options).unwrap();
+        let result = evaluate(&exposed_and_isolated(), &plan, Vec::new());
+        let excepted = result
+            .suppressed
+            .iter()
+            .find(|s| s.finding.control == "POD-001")
+            .expect("the exception applies");
+        // NET-009's finding (the exposure itself) is excepted, yet the Deployment is still
+        // exposed, and its excepted findings carry that.
+        assert!(
+            result
+                .findings
+                .iter()
+                .all(|f| f.resource.namespace.as_deref() == Some("back"))
+        );
+        assert_eq!(excepted.finding.risk.score, 100);
+        assert!(excepted.finding.risk.factors.contains(RiskFactors::EXPOSED));
+    }
+
+    #[test]
     fn a_factor_its_controls_cannot_judge_is_left_out() {
         let mut inventory = exposed_and_isolated();
         inventory.unavailable.push(Unavailable {

@@ -13,7 +13,9 @@ mod index;
 mod path;
 mod resource;
 mod result;
+mod risk;
 mod scope;
+mod score;
 mod value;
 
 pub use control::{
@@ -31,5 +33,7 @@ pub use result::{
     ClusterSummary, ControlSummary, Diagnostic, DiagnosticLevel, ExpiredException, NotEvaluated,
     ScanResult, SuppressedFinding, Suppression,
 };
+pub use risk::{RISK_FACTORS, Risk, RiskFactor, RiskFactors};
 pub use scope::{KindScope, built_in_scope};
+pub use score::{FrameworkScore, RequirementScore, RequirementStatus};
 pub use value::{Entry, Node, Span, Text, TypeError, Value};

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::control::Severity;
 use crate::finding::{Finding, Location};
 use crate::resource::{ResourceId, Unavailable};
+use crate::score::FrameworkScore;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,6 +136,9 @@ pub struct ScanResult {
     /// Set by cluster scans, one entry per cluster in the order they were named.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub clusters: Vec<ClusterSummary>,
+    /// Compliance scores of the frameworks asked for (`--framework`), in the order asked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub frameworks: Vec<FrameworkScore>,
 }
 
 impl ScanResult {
@@ -158,6 +162,8 @@ impl ScanResult {
         self.resources_scanned += other.resources_scanned;
         self.sources_scanned += other.sources_scanned;
         self.clusters.extend(other.clusters);
+        // Scores describe the counts they were computed from; the caller scores the sum.
+        self.frameworks.clear();
         if self.controls.is_empty() {
             self.controls = other.controls;
         } else {

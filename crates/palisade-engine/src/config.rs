@@ -18,6 +18,9 @@
 //!     expires: 2027-01-31
 //! inlineIgnores: true
 //! kubeVersion: "1.29"
+//! frameworks: [cis-1.12, nsa]  # score these (IDs or aliases); only their controls run
+//! namespaces:
+//!   critical: [payments, kube-system, "prod-*"]  # findings here rank higher (globs)
 //! ```
 //!
 //! Unknown fields and unknown control IDs are errors: a typo must never silently disable
@@ -48,6 +51,19 @@ pub struct Config {
     pub inline_ignores: Option<bool>,
     pub kube_version: Option<String>,
     pub fail_on: Option<String>,
+    /// Frameworks to score, as `--framework` does; the flag adds to this list.
+    #[serde(default)]
+    pub frameworks: Vec<String>,
+    #[serde(default)]
+    pub namespaces: NamespacesConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamespacesConfig {
+    /// Namespaces (names or `*` globs) whose findings weigh more in the risk score.
+    #[serde(default)]
+    pub critical: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -142,6 +158,10 @@ impl Config {
             .chain(self.exceptions.iter().flat_map(|e| &e.controls));
         for selector in selectors {
             resolve_selector(selector)?;
+        }
+        crate::score::frameworks_named(&self.frameworks)?;
+        for pattern in &self.namespaces.critical {
+            crate::suppress::glob(pattern)?;
         }
         for severity in self.controls.severity.values() {
             severity.parse::<Severity>()?;

@@ -3,20 +3,27 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use globset::GlobMatcher;
 use palisade_controls::{Context, Control, ReadScope, Settings, Skip, Verdict};
 use palisade_core::{
-    ControlSummary, Diagnostic, ExpiredException, Finding, Inventory, InventoryIndex, Location,
-    NotEvaluated, ObjectPath, PssLevel, Resource, ResourceId, ScanResult, Severity, Source, Span,
-    SuppressedFinding, Unavailable, Violation,
+    ControlSummary, Diagnostic, ExpiredException, Finding, FrameworkSpec, Inventory,
+    InventoryIndex, Location, NotEvaluated, ObjectPath, PssLevel, Resource, ResourceId, Risk,
+    RiskFactors, ScanResult, Severity, Source, Span, SuppressedFinding, Unavailable, Violation,
 };
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::suppress::{Exception, IGNORE_ANNOTATION, InlineIgnores};
+use crate::risk::RiskSources;
+use crate::score::{frameworks_named, score_frameworks};
+use crate::suppress::{Exception, IGNORE_ANNOTATION, InlineIgnores, glob};
 
 /// What to evaluate and how; built from the config file and command-line flags.
 pub struct Plan {
     pub controls: Vec<&'static dyn Control>,
+    /// Namespaces whose findings weigh more (`namespaces.critical` of the config file).
+    pub critical_namespaces: Vec<GlobMatcher>,
+    /// The frameworks to score, in the order asked (config file first), without repeats.
+    pub frameworks: Vec<&'static FrameworkSpec>,
     pub severity_overrides: HashMap<&'static str, Severity>,
     pub settings: Settings,
     pub exceptions: Vec<Exception>,
@@ -33,6 +40,9 @@ pub struct PlanOptions {
     pub only: Vec<String>,
     /// Extra selectors to disable.
     pub skip: Vec<String>,
+    /// Frameworks (IDs or aliases) to score, besides the config file's; only the controls
+    /// that serve one of them run.
+    pub frameworks: Vec<String>,
     pub kube_version: Option<String>,
     pub allowed_registries: Vec<String>,
     /// Refuse inline ignore annotations whatever the config says.
@@ -61,6 +71,13 @@ impl Plan {
             Some(level) => (palisade_controls::pss_controls(level), None),
             None => (palisade_controls::all().to_vec(), Some(&config.controls)),
         };
+        let frameworks = frameworks_named(config.frameworks.iter().chain(&options.frameworks))?;
+        if !frameworks.is_empty() {
+            controls.retain(|c| {
+                palisade_controls::serving(c.meta().id)
+                    .any(|(served, _)| frameworks.iter().any(|f| f.id == served.id))
+            });
+        }
         // Each enable list narrows what came before: --only within the config's `enable`.
         let enable_lists = [
             config_lists.and_then(|c| c.enable.as_deref()),
@@ -104,8 +121,16 @@ impl Plan {
             .iter()
             .map(Exception::compile)
             .collect::<Result<Vec<_>, _>>()?;
+        let critical_namespaces = config
+            .namespaces
+            .critical
+            .iter()
+            .map(|pattern| glob(pattern))
+            .collect::<Result<_, _>>()?;
         Ok(Plan {
             controls,
+            critical_namespaces,
+            frameworks,
             severity_overrides,
             settings,
             exceptions,
@@ -285,7 +310,38 @@ pub struct Evaluator<'a> {
     inventory: &'a Inventory,
     cx: Context<'a>,
     /// Per planned control: the unavailable kinds among those it reads.
-    blocked: Vec<Vec<(&'a Unavailable, ReadScope)>>,
+    blocked: Vec<Gaps<'a>>,
+    risk: RiskSources<'a>,
+}
+
+/// The unavailable kinds among those a control reads, with how widely it reads each.
+pub(crate) type Gaps<'a> = Vec<(&'a Unavailable, ReadScope)>;
+
+/// The unavailable kinds of `inventory` that `control` reads.
+pub(crate) fn gaps_of<'a>(control: &dyn Control, inventory: &'a Inventory) -> Gaps<'a> {
+    control
+        .reads()
+        .iter()
+        .flat_map(|read| {
+            inventory
+                .unavailable
+                .iter()
+                .filter(move |u| u.group == read.group && u.kind == read.kind)
+                .map(move |u| (u, read.scope))
+        })
+        .collect()
+}
+
+/// The gap that keeps a control from judging `resource`, if any: a kind missing cluster-wide
+/// blocks every verdict; one missing in a namespace blocks verdicts on that namespace's
+/// resources, and every verdict of a check that looks cluster-wide.
+pub(crate) fn blocking<'a>(gaps: &Gaps<'a>, resource: &Resource) -> Option<&'a Unavailable> {
+    gaps.iter()
+        .find(|(gap, scope)| match &gap.namespace {
+            None => true,
+            Some(ns) => *scope == ReadScope::Cluster || resource.id.scope_namespace() == Some(ns),
+        })
+        .map(|(gap, _)| *gap)
 }
 
 /// What evaluating one resource produced.
@@ -302,19 +358,7 @@ impl<'a> Evaluator<'a> {
         let blocked = plan
             .controls
             .iter()
-            .map(|control| {
-                control
-                    .reads()
-                    .iter()
-                    .flat_map(|read| {
-                        inventory
-                            .unavailable
-                            .iter()
-                            .filter(move |u| u.group == read.group && u.kind == read.kind)
-                            .map(move |u| (u, read.scope))
-                    })
-                    .collect()
-            })
+            .map(|control| gaps_of(*control, inventory))
             .collect();
         Evaluator {
             plan,
@@ -325,6 +369,7 @@ impl<'a> Evaluator<'a> {
                 index,
             },
             blocked,
+            risk: RiskSources::new(plan, inventory),
         }
     }
 
@@ -357,19 +402,9 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// The unavailable kind that keeps control `index` from judging `resource`, if any: a kind
-    /// missing cluster-wide blocks every verdict; one missing in a namespace blocks verdicts on
-    /// that namespace's resources, and every verdict of a check that looks cluster-wide.
+    /// The unavailable kind that keeps planned control `index` from judging `resource`.
     fn blocking_gap(&self, index: usize, resource: &Resource) -> Option<&'a Unavailable> {
-        self.blocked[index]
-            .iter()
-            .find(|(gap, scope)| match &gap.namespace {
-                None => true,
-                Some(ns) => {
-                    *scope == ReadScope::Cluster || resource.id.scope_namespace() == Some(ns)
-                }
-            })
-            .map(|(gap, _)| *gap)
+        blocking(&self.blocked[index], resource)
     }
 
     /// Whether a resource is judged: not when it is only context, and not when a controller in
@@ -439,6 +474,9 @@ fn evaluate_resource(
         }
     }
     let mut findings = Vec::new();
+    let suppressed_before = tally.suppressed.len();
+    // Risk factors the planned controls showed while judging the resource.
+    let mut shown = RiskFactors::NONE;
     // One shared copy of the identity for all of this resource's findings, made on first need.
     let mut shared_id: Option<Arc<ResourceId>> = None;
     let mut id = || {
@@ -468,7 +506,10 @@ fn evaluate_resource(
                 summary.passed += 1;
                 continue;
             }
-            Ok(Verdict::Checked(v)) => v,
+            Ok(Verdict::Checked(v)) => {
+                shown |= run.risk.shown_by(index);
+                v
+            }
             Err(skip) => {
                 summary.not_evaluated += 1;
                 let location = skip
@@ -511,6 +552,8 @@ fn evaluate_resource(
                 remediation: meta.remediation,
                 aliases: meta.aliases,
                 fix: violation.fix.map(Box::new),
+                // Set below, once the resource's context is known.
+                risk: Risk::default(),
             };
             match &suppression {
                 Some(s) => tally.suppressed.push(SuppressedFinding {
@@ -519,6 +562,17 @@ fn evaluate_resource(
                 }),
                 None => findings.push(finding),
             }
+        }
+    }
+    if !findings.is_empty() || tally.suppressed.len() > suppressed_before {
+        // Once per resource, and only for one with findings: most of a scan's resources have
+        // none, and the context costs a few cross-resource checks.
+        let factors = run.risk.factors(cx, resource, shown, wanted);
+        let suppressed = tally.suppressed[suppressed_before..]
+            .iter_mut()
+            .map(|s| &mut s.finding);
+        for finding in findings.iter_mut().chain(suppressed) {
+            finding.risk = Risk::new(finding.severity, factors);
         }
     }
     if !findings.is_empty() {
@@ -539,6 +593,7 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
 /// and two copies of the findings would otherwise be held at once.
 pub struct Judged {
     tally: Tally,
+    frameworks: Vec<&'static FrameworkSpec>,
     expired_exceptions: Vec<ExpiredException>,
     gap_diagnostics: Vec<Diagnostic>,
     resources_scanned: usize,
@@ -562,6 +617,7 @@ pub fn judge(inventory: &Inventory, plan: &Plan) -> Judged {
         .reduce(|| Tally::new(plan), Tally::merge);
     Judged {
         tally,
+        frameworks: plan.frameworks.clone(),
         expired_exceptions: plan
             .exceptions
             .iter()
@@ -604,7 +660,9 @@ impl Judged {
             resources_scanned: self.resources_scanned,
             sources_scanned: self.sources_scanned,
             clusters: Vec::new(),
+            frameworks: Vec::new(),
         };
+        result.frameworks = score_frameworks(&self.frameworks, &result.controls);
         result.diagnostics.extend(tally.diagnostics);
         result.diagnostics.extend(self.gap_diagnostics);
         // Unstable sorts need no scratch buffer (a stable sort of a large scan's findings
@@ -821,6 +879,236 @@ mod tests {
             .find(|d| d.message.contains("limitranges"))
             .expect("the gap is reported");
         assert!(warning.message.contains("RES-001"), "{}", warning.message);
+    }
+
+    #[test]
+    fn frameworks_choose_the_controls_and_are_scored() {
+        let options = PlanOptions {
+            frameworks: vec!["pss-baseline".into(), "PSS-BASELINE".into()],
+            skip: vec!["POD-001".into()],
+            ..PlanOptions::default()
+        };
+        let plan = Plan::new(&Config::default(), &options).unwrap();
+        assert_eq!(plan.frameworks.len(), 1, "named twice, scored once");
+        let ids: Vec<&str> = plan.controls.iter().map(|c| c.meta().id).collect();
+        assert!(!ids.is_empty() && !ids.contains(&"POD-001"));
+        for id in &ids {
+            assert!(
+                palisade_controls::serving(id).any(|(f, _)| f.id == "pss-baseline"),
+                "{id} serves no requirement of pss-baseline"
+            );
+        }
+        let result = evaluate(
+            &cluster_inventory(&[unlimited_pod("shop")]),
+            &plan,
+            Vec::new(),
+        );
+        let [score] = result.frameworks.as_slice() else {
+            panic!("one framework scored: {:?}", result.frameworks);
+        };
+        assert_eq!(score.id, "pss-baseline");
+        // POD-001 was skipped: the requirement it decides is not evaluated, not passed.
+        let privileged = score
+            .requirements
+            .iter()
+            .find(|r| r.controls.iter().any(|c| c == "POD-001"))
+            .unwrap();
+        assert_eq!(
+            privileged.status,
+            palisade_core::RequirementStatus::NotEvaluated
+        );
+        assert_eq!(
+            privileged.not_run(&result.controls).collect::<Vec<_>>(),
+            ["POD-001"]
+        );
+    }
+
+    #[test]
+    fn an_unknown_framework_is_an_error_naming_the_known_ones() {
+        let options = PlanOptions {
+            frameworks: vec!["cis-9".into()],
+            ..PlanOptions::default()
+        };
+        let err = Plan::new(&Config::default(), &options).err().unwrap();
+        assert!(err.contains("unknown framework `cis-9`"), "{err}");
+        assert!(
+            err.contains("cis-1.12") && err.contains("nsa-cisa-1.2"),
+            "{err}"
+        );
+        let err = Config::parse("frameworks: [nope]\n", "c").unwrap_err();
+        assert!(err.contains("unknown framework `nope`"), "{err}");
+    }
+
+    #[test]
+    fn without_frameworks_nothing_is_scored() {
+        let plan = Plan::new(&Config::default(), &PlanOptions::default()).unwrap();
+        let result = evaluate(
+            &cluster_inventory(&[unlimited_pod("shop")]),
+            &plan,
+            Vec::new(),
+        );
+        assert!(result.frameworks.is_empty());
+    }
+
+    /// A privileged Deployment `web` with three replicas in `namespace`.
+    fn privileged_deployment(namespace: &str) -> serde_json::Value {
+        serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": namespace},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}},
+                    "spec": {"automountServiceAccountToken": false, "containers": [{"name": "c", "image": "nginx:1.27",
+                        "securityContext": {"privileged": true}}]}}}
+        })
+    }
+
+    /// The same privileged Deployment twice: in `shop` published by a LoadBalancer Service
+    /// with no NetworkPolicy, in `back` behind a NetworkPolicy and published by nothing.
+    fn exposed_and_isolated() -> Inventory {
+        cluster_inventory(&[
+            privileged_deployment("back"),
+            serde_json::json!({
+                "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": {"name": "web", "namespace": "back"},
+                "spec": {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"]}
+            }),
+            privileged_deployment("shop"),
+            serde_json::json!({
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "web", "namespace": "shop"},
+                "spec": {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": 80}]}
+            }),
+        ])
+    }
+
+    fn risks_of(result: &ScanResult, control: &str) -> Vec<(String, u8, String)> {
+        result
+            .findings
+            .iter()
+            .filter(|f| f.control == control)
+            .map(|f| {
+                let namespace = f.resource.namespace.clone().unwrap_or_default();
+                (namespace, f.risk.score, f.risk.factors.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_exposed_unisolated_workload_outranks_the_same_one_behind_a_policy() {
+        let mut plan = Plan::new(&Config::default(), &PlanOptions::default()).unwrap();
+        plan.settings.inventory_complete = true;
+        let result = evaluate(&exposed_and_isolated(), &plan, Vec::new());
+        // 40 × 1.6 × 1.5 × 1.2 × 1.1 = 126.7 → 100; 40 × 1.5 × 1.1 = 66.
+        assert_eq!(
+            risks_of(&result, "POD-001"),
+            [
+                (
+                    "shop".into(),
+                    100,
+                    "exposed, privileged, no-network-policy, replicated".into()
+                ),
+                ("back".into(), 66, "privileged, replicated".into()),
+            ]
+        );
+        // Every finding of a resource shares its context; reports list them riskiest first.
+        assert!(
+            result
+                .findings
+                .windows(2)
+                .all(|w| w[0].risk.score >= w[1].risk.score)
+        );
+        let service = result
+            .findings
+            .iter()
+            .find(|f| f.resource.kind == "Service")
+            .expect("NET-001 reports the LoadBalancer");
+        assert!(service.risk.factors.contains(RiskFactors::EXPOSED));
+    }
+
+    #[test]
+    fn factors_do_not_depend_on_the_controls_selected() {
+        let inventory = exposed_and_isolated();
+        let mut everything = Plan::new(&Config::default(), &PlanOptions::default()).unwrap();
+        everything.settings.inventory_complete = true;
+        let mut one = plan_only("POD-001");
+        one.settings.inventory_complete = true;
+        let all = evaluate(&inventory, &everything, Vec::new());
+        let only = evaluate(&inventory, &one, Vec::new());
+        assert_eq!(risks_of(&all, "POD-001"), risks_of(&only, "POD-001"));
+    }
+
+    #[test]
+    fn critical_namespaces_from_the_config_raise_the_risk() {
+        let config = Config::parse("namespaces:\n  critical: [\"ba*\"]\n", "c").unwrap();
+        let options = PlanOptions {
+            only: vec!["POD-001".into()],
+            ..PlanOptions::default()
+        };
+        let plan = Plan::new(&config, &options).unwrap();
+        let result = evaluate(&exposed_and_isolated(), &plan, Vec::new());
+        let back = &risks_of(&result, "POD-001")[1];
+        // 40 × 1.5 × 1.3 × 1.1 = 85.8 → 86
+        assert_eq!(
+            back,
+            &(
+                "back".into(),
+                86,
+                "privileged, critical-namespace, replicated".into()
+            )
+        );
+        assert!(Config::parse("namespaces:\n  critical: [\"a[\"]\n", "c").is_err());
+    }
+
+    #[test]
+    fn excepted_findings_keep_their_risk_and_exceptions_do_not_hide_factors() {
+        let config = Config::parse(
+            "exceptions:\n  - controls: [POD-001, NET-009]\n    resources: [{namespace: shop}]\n    reason: meant to be public\n",
+            "c",
+        )
+        .unwrap();
+        let options = PlanOptions {
+            only: vec!["POD-001".into(), "NET-009".into()],
+            ..PlanOptions::default()
+        };
+        let plan = Plan::new(&config, &options).unwrap();
+        let result = evaluate(&exposed_and_isolated(), &plan, Vec::new());
+        let excepted = result
+            .suppressed
+            .iter()
+            .find(|s| s.finding.control == "POD-001")
+            .expect("the exception applies");
+        // NET-009's finding (the exposure itself) is excepted, yet the Deployment is still
+        // exposed, and its excepted findings carry that.
+        assert!(
+            result
+                .findings
+                .iter()
+                .all(|f| f.resource.namespace.as_deref() == Some("back"))
+        );
+        assert_eq!(excepted.finding.risk.score, 100);
+        assert!(excepted.finding.risk.factors.contains(RiskFactors::EXPOSED));
+    }
+
+    #[test]
+    fn a_factor_its_controls_cannot_judge_is_left_out() {
+        let mut inventory = exposed_and_isolated();
+        inventory.unavailable.push(Unavailable {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "Service".into(),
+            resource: "services".into(),
+            namespace: None,
+            reason: "403 Forbidden".into(),
+        });
+        let result = evaluate(&inventory, &plan_only("POD-001"), Vec::new());
+        // Neither Service can be read, so neither Deployment is known to be exposed.
+        assert_eq!(
+            risks_of(&result, "POD-001"),
+            [
+                ("back".into(), 66, "privileged, replicated".into()),
+                ("shop".into(), 66, "privileged, replicated".into()),
+            ]
+        );
     }
 
     #[test]

@@ -5,15 +5,16 @@ use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
 
 use palisade_core::{
-    ClusterSummary, ControlSummary, Diagnostic, ExpiredException, Finding, NotEvaluated,
-    SuppressedFinding,
+    ClusterSummary, ControlSummary, Diagnostic, ExpiredException, Finding, FrameworkScore,
+    NotEvaluated, SuppressedFinding,
 };
 
 use crate::evidence::Evidence;
 use crate::{BaselineStatus, ReportInput};
 
 /// Version of the JSON report layout.
-pub const SCHEMA_VERSION: &str = "1";
+/// Version 2: findings carry `risk` and are sorted by it; `frameworks` holds compliance scores.
+pub const SCHEMA_VERSION: &str = "2";
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -25,6 +26,9 @@ struct Report<'a> {
     /// Cluster scans only: each cluster read, with the kinds it would not serve.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     clusters: &'a [ClusterSummary],
+    /// Scans with `--framework` only: each framework's score and requirements.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    frameworks: &'a [FrameworkScore],
     /// Set when the scan was compared with a baseline report.
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<BaselineSummary>,
@@ -148,6 +152,7 @@ pub(crate) fn write<'a>(
                 .count(),
         },
         clusters: &r.clusters,
+        frameworks: &r.frameworks,
         baseline: input.baseline.map(|b| BaselineSummary {
             new: b.new_count(),
             existing: r.findings.len() - b.new_count(),

@@ -14,9 +14,9 @@ pub struct SavedReport {
     pub findings: Vec<SavedFinding>,
     #[serde(default)]
     pub evidence: Option<SavedEvidence>,
-    /// Per-framework scores, when the report has them (see [`FrameworkScore`]).
+    /// Per-framework scores, when the report has them (see [`SavedScore`]).
     #[serde(default, deserialize_with = "framework_scores")]
-    pub frameworks: Vec<FrameworkScore>,
+    pub frameworks: Vec<SavedScore>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -30,7 +30,7 @@ pub struct SavedEvidence {
 /// `palisade diff` shows the change of each framework's score. Reports carry a top-level
 /// `frameworks` array of these once framework scoring exists; older reports have none.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FrameworkScore {
+pub struct SavedScore {
     pub id: String,
     pub score: f64,
 }
@@ -40,13 +40,13 @@ pub struct FrameworkScore {
 /// other fields of an entry are ignored.
 fn framework_scores<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
-) -> Result<Vec<FrameworkScore>, D::Error> {
+) -> Result<Vec<SavedScore>, D::Error> {
     let value = serde_json::Value::deserialize(deserializer)?;
     let entries = value.as_array().map(Vec::as_slice).unwrap_or_default();
     Ok(entries
         .iter()
         .filter_map(|e| {
-            Some(FrameworkScore {
+            Some(SavedScore {
                 id: e.get("id")?.as_str()?.to_string(),
                 score: e.get("score")?.as_f64()?,
             })
@@ -152,7 +152,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             report.frameworks,
-            [FrameworkScore {
+            [SavedScore {
                 id: "cis-1.12".into(),
                 score: 72.5
             }]

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use palisade_core::{Finding, ObjectPath, Severity};
+use palisade_core::{Finding, ObjectPath, Risk, Severity};
 use serde::{Serialize, Serializer};
 
 /// The version of the JSON shape written by [`FindingEvent`]'s `Serialize`.
@@ -111,6 +111,7 @@ struct EventJson<'a> {
     path: &'a ObjectPath,
     message: &'a str,
     remediation: &'a str,
+    risk: Risk,
     #[serde(skip_serializing_if = "Option::is_none")]
     previous_severity: Option<Severity>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,6 +148,7 @@ impl Serialize for FindingEvent {
             path: &f.path,
             message: &f.message,
             remediation: f.remediation,
+            risk: f.risk,
             previous_severity: self.previous_severity,
             previous_message: self.previous_message.as_deref(),
         }
@@ -159,7 +161,7 @@ impl Serialize for FindingEvent {
 pub(crate) mod sample {
     use std::sync::Arc;
 
-    use palisade_core::{Finding, ObjectPath, ResourceId, Severity};
+    use palisade_core::{Finding, ObjectPath, ResourceId, Risk, RiskFactors, Severity};
 
     pub fn finding(control: &'static str, severity: Severity, name: &str) -> Finding {
         Finding {
@@ -179,6 +181,7 @@ pub(crate) mod sample {
             remediation: "Remove privileged: true.",
             aliases: &[],
             fix: None,
+            risk: Risk::new(severity, RiskFactors::NONE),
         }
     }
 }
@@ -263,6 +266,7 @@ mod tests {
                 "path": "spec.template.spec.containers[0].securityContext.privileged",
                 "message": "container `app` sets privileged: true",
                 "remediation": "Remove privileged: true.",
+                "risk": {"score": 30, "factors": []},
                 "previousSeverity": "medium"
             })
         );

@@ -83,6 +83,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
             pss_level: args.pss_level.as_deref().map(str::parse).transpose()?,
             only: args.selection.only.clone(),
             skip: args.selection.skip.clone(),
+            frameworks: args.frameworks.clone(),
             kube_version: args.kube_version.clone(),
             allowed_registries: args.allowed_registries.clone(),
             no_inline_ignores: args.no_inline_ignores,
@@ -115,6 +116,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
     input.provenance.generated_at = generated_at;
     input.provenance.catalog_version =
         palisade_core::catalog_version(palisade_controls::all().iter().map(|c| c.meta()));
+    input.provenance.frameworks = result
+        .frameworks
+        .iter()
+        .map(|f| format!("{} {}", f.id, f.version))
+        .collect();
     write_reports(&args, &formats, &input)?;
 
     if all_inputs_failed {

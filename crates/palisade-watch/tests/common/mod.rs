@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use palisade_core::{Finding, ObjectPath, ResourceId, Severity};
+use palisade_core::{Finding, ObjectPath, ResourceId, Risk, RiskFactors, Severity};
 
 pub fn finding(control: &'static str, severity: Severity, name: &str) -> Finding {
     Finding {
@@ -24,6 +24,7 @@ pub fn finding(control: &'static str, severity: Severity, name: &str) -> Finding
         remediation: "Drop privileged: true from the container's securityContext.",
         aliases: &[],
         fix: None,
+        risk: Risk::new(severity, RiskFactors::NONE),
     }
 }
 

@@ -1204,7 +1204,7 @@ mod tests {
         );
         let unscored = ScanResult::default();
         let log = render_json(&unscored, &[]);
-        assert!(log["runs"][0].get("properties").is_none());
+        assert!(log["runs"][0]["properties"].get("frameworks").is_none());
     }
 
     #[test]

@@ -77,8 +77,9 @@ impl SavedFinding {
     }
 }
 
-/// The JSON report schema versions this build can read.
-const READABLE_SCHEMAS: [&str; 1] = [crate::json::SCHEMA_VERSION];
+/// The JSON report schema versions this build can read: version 2 only added fields (scores,
+/// risk), so both read the same way.
+const READABLE_SCHEMAS: [&str; 2] = ["1", crate::json::SCHEMA_VERSION];
 
 impl SavedReport {
     /// Parses a JSON report; the error says what is wrong, for a message that names the file.

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use palisade_core::{ControlMeta, FrameworkSpec, Requirement, ScanResult, Source};
 
+mod html;
 mod json;
 mod junit;
 mod markdown;
@@ -114,15 +115,17 @@ pub enum Format {
     Sarif,
     Junit,
     Markdown,
+    Html,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Text,
         Format::Json,
         Format::Sarif,
         Format::Junit,
         Format::Markdown,
+        Format::Html,
     ];
 
     pub fn name(self) -> &'static str {
@@ -132,12 +135,13 @@ impl Format {
             Format::Sarif => "sarif",
             Format::Junit => "junit",
             Format::Markdown => "markdown",
+            Format::Html => "html",
         }
     }
 
     /// Whether the format quotes lines of the scanned files (snippets), and so needs their text.
     pub fn quotes_source(self) -> bool {
-        matches!(self, Format::Text | Format::Sarif)
+        matches!(self, Format::Text | Format::Sarif | Format::Html)
     }
 
     /// File name used with `--output-dir`.
@@ -148,6 +152,7 @@ impl Format {
             Format::Sarif => "palisade.sarif",
             Format::Junit => "palisade.junit.xml",
             Format::Markdown => "palisade.md",
+            Format::Html => "palisade.html",
         }
     }
 }
@@ -164,11 +169,14 @@ impl FromStr for Format {
         match s.to_ascii_lowercase().as_str() {
             "md" => Ok(Format::Markdown),
             "xml" => Ok(Format::Junit),
+            "htm" => Ok(Format::Html),
             lower => Format::ALL
                 .into_iter()
                 .find(|f| f.name() == lower)
                 .ok_or_else(|| {
-                    format!("unknown format `{s}` (expected text, json, sarif, junit or markdown)")
+                    format!(
+                        "unknown format `{s}` (expected text, json, sarif, junit, markdown or html)"
+                    )
                 }),
         }
     }
@@ -180,7 +188,7 @@ pub struct TextOptions {
     pub color: bool,
 }
 
-/// Writes `input` in `format` to `out`. JSON and SARIF are streamed.
+/// Writes `input` in `format` to `out`. Text, JSON, SARIF and HTML are streamed.
 pub fn write(
     format: Format,
     input: &ReportInput<'_>,
@@ -193,6 +201,7 @@ pub fn write(
         Format::Sarif => sarif::write(input, out),
         Format::Junit => out.write_all(junit::render(input).as_bytes()),
         Format::Markdown => out.write_all(markdown::render(input).as_bytes()),
+        Format::Html => html::write(input, out),
     }
 }
 

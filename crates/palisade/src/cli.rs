@@ -65,7 +65,7 @@ pub struct ScanArgs {
     )]
     pub exclude_namespaces: Vec<String>,
 
-    /// Output format; repeat for several (text, json, sarif, junit, markdown).
+    /// Output format; repeat for several (text, json, sarif, junit, markdown, html).
     #[arg(short, long = "format", value_name = "FORMAT", default_value = "text")]
     pub formats: Vec<String>,
     /// Write the report to this file instead of stdout (one format only).

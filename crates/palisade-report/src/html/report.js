@@ -24,7 +24,7 @@
       card.hidden = !visible;
       if (visible) { shown += 1; }
     });
-    count.value = shown + " of " + cards.length + " shown";
+    count.value = shown.toLocaleString("en-US") + " of " + cards.length.toLocaleString("en-US") + " shown";
   }
 
   [severity, family, namespace].forEach(function (select) {

@@ -40,8 +40,9 @@ pub(crate) struct Page<'a> {
     pub charts: Vec<Chart>,
     pub frameworks: Vec<FrameworkView<'a>>,
     pub filters: Filters,
+    pub has_findings: bool,
     pub findings_total: String,
-    pub findings_rendered: usize,
+    pub findings_rendered: String,
     pub max_per_control: usize,
     pub hidden: Vec<Hidden<'a>>,
     pub not_evaluated: Vec<Group<'a>>,
@@ -361,8 +362,9 @@ pub(crate) fn page<'a>(
                 })
                 .collect(),
         },
+        has_findings: !result.findings.is_empty(),
         findings_total: digits(result.findings.len()),
-        findings_rendered: selection.rendered(),
+        findings_rendered: digits(selection.rendered()),
         max_per_control: MAX_PER_CONTROL,
         hidden: selection
             .per_control
@@ -502,23 +504,22 @@ fn charts(
         .iter()
         .map(|(family, n)| Bar::count(*family, *n, "family"))
         .collect();
-    let mut namespace_bars: Vec<Bar> = by_namespace
+    let namespace_bars: Vec<Bar> = by_namespace
         .iter()
         .take(TOP_NAMESPACES)
         .map(|(ns, n)| Bar::count(namespace_label(ns), *n, "namespace"))
         .collect();
-    let rest = &by_namespace[by_namespace.len().min(TOP_NAMESPACES)..];
-    if !rest.is_empty() {
-        namespace_bars.push(Bar::count(
-            format!("{} other namespaces", rest.len()),
-            rest.iter().map(|(_, n)| n).sum(),
-            "namespace other",
-        ));
-    }
+    // The rest are named in the title rather than drawn: their sum would dwarf every bar.
+    let rest = &by_namespace[namespace_bars.len()..];
     let namespace_title = if rest.is_empty() {
         "Findings by namespace".to_string()
     } else {
-        format!("Findings by namespace (top {TOP_NAMESPACES})")
+        format!(
+            "Findings by namespace: top {TOP_NAMESPACES} of {} ({} more in the other {})",
+            digits(by_namespace.len()),
+            digits(rest.iter().map(|(_, n)| n).sum()),
+            digits(rest.len()),
+        )
     };
     let mut charts = vec![
         Chart {

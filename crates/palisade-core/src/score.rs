@@ -59,6 +59,27 @@ pub enum RequirementStatus {
 }
 
 impl RequirementStatus {
+    pub const ALL: [RequirementStatus; 6] = [
+        RequirementStatus::Passed,
+        RequirementStatus::Failed,
+        RequirementStatus::NotEvaluated,
+        RequirementStatus::NotApplicable,
+        RequirementStatus::Manual,
+        RequirementStatus::NeedsNodeScan,
+    ];
+
+    /// For people: `passed`, `not evaluated`, `needs node scan` …
+    pub fn label(self) -> &'static str {
+        match self {
+            RequirementStatus::Passed => "passed",
+            RequirementStatus::Failed => "failed",
+            RequirementStatus::NotEvaluated => "not evaluated",
+            RequirementStatus::NotApplicable => "not applicable",
+            RequirementStatus::Manual => "manual",
+            RequirementStatus::NeedsNodeScan => "needs node scan",
+        }
+    }
+
     /// As reports write it: `passed`, `not-evaluated`, `needs-node-scan` …
     pub fn as_str(self) -> &'static str {
         match self {

@@ -18,6 +18,7 @@
 //!     expires: 2027-01-31
 //! inlineIgnores: true
 //! kubeVersion: "1.29"
+//! frameworks: [cis-1.12, nsa]  # score these (IDs or aliases); only their controls run
 //! ```
 //!
 //! Unknown fields and unknown control IDs are errors: a typo must never silently disable
@@ -48,6 +49,9 @@ pub struct Config {
     pub inline_ignores: Option<bool>,
     pub kube_version: Option<String>,
     pub fail_on: Option<String>,
+    /// Frameworks to score, as `--framework` does; the flag adds to this list.
+    #[serde(default)]
+    pub frameworks: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,6 +147,7 @@ impl Config {
         for selector in selectors {
             resolve_selector(selector)?;
         }
+        crate::score::frameworks_named(&self.frameworks)?;
         for severity in self.controls.severity.values() {
             severity.parse::<Severity>()?;
         }

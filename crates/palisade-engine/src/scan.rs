@@ -5,18 +5,21 @@ use std::sync::Arc;
 
 use palisade_controls::{Context, Control, ReadScope, Settings, Skip, Verdict};
 use palisade_core::{
-    ControlSummary, Diagnostic, ExpiredException, Finding, Inventory, InventoryIndex, Location,
-    NotEvaluated, ObjectPath, PssLevel, Resource, ResourceId, Risk, RiskFactors, ScanResult,
-    Severity, Source, Span, SuppressedFinding, Unavailable, Violation,
+    ControlSummary, Diagnostic, ExpiredException, Finding, FrameworkSpec, Inventory,
+    InventoryIndex, Location, NotEvaluated, ObjectPath, PssLevel, Resource, ResourceId, Risk,
+    RiskFactors, ScanResult, Severity, Source, Span, SuppressedFinding, Unavailable, Violation,
 };
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::score::{frameworks_named, score_frameworks};
 use crate::suppress::{Exception, IGNORE_ANNOTATION, InlineIgnores};
 
 /// What to evaluate and how; built from the config file and command-line flags.
 pub struct Plan {
     pub controls: Vec<&'static dyn Control>,
+    /// The frameworks to score, in the order asked (config file first), without repeats.
+    pub frameworks: Vec<&'static FrameworkSpec>,
     pub severity_overrides: HashMap<&'static str, Severity>,
     pub settings: Settings,
     pub exceptions: Vec<Exception>,
@@ -33,6 +36,9 @@ pub struct PlanOptions {
     pub only: Vec<String>,
     /// Extra selectors to disable.
     pub skip: Vec<String>,
+    /// Frameworks (IDs or aliases) to score, besides the config file's; only the controls
+    /// that serve one of them run.
+    pub frameworks: Vec<String>,
     pub kube_version: Option<String>,
     pub allowed_registries: Vec<String>,
     /// Refuse inline ignore annotations whatever the config says.
@@ -61,6 +67,13 @@ impl Plan {
             Some(level) => (palisade_controls::pss_controls(level), None),
             None => (palisade_controls::all().to_vec(), Some(&config.controls)),
         };
+        let frameworks = frameworks_named(config.frameworks.iter().chain(&options.frameworks))?;
+        if !frameworks.is_empty() {
+            controls.retain(|c| {
+                palisade_controls::serving(c.meta().id)
+                    .any(|(served, _)| frameworks.iter().any(|f| f.id == served.id))
+            });
+        }
         // Each enable list narrows what came before: --only within the config's `enable`.
         let enable_lists = [
             config_lists.and_then(|c| c.enable.as_deref()),
@@ -106,6 +119,7 @@ impl Plan {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Plan {
             controls,
+            frameworks,
             severity_overrides,
             settings,
             exceptions,
@@ -540,6 +554,7 @@ pub fn evaluate(inventory: &Inventory, plan: &Plan, diagnostics: Vec<Diagnostic>
 /// and two copies of the findings would otherwise be held at once.
 pub struct Judged {
     tally: Tally,
+    frameworks: Vec<&'static FrameworkSpec>,
     expired_exceptions: Vec<ExpiredException>,
     gap_diagnostics: Vec<Diagnostic>,
     resources_scanned: usize,
@@ -563,6 +578,7 @@ pub fn judge(inventory: &Inventory, plan: &Plan) -> Judged {
         .reduce(|| Tally::new(plan), Tally::merge);
     Judged {
         tally,
+        frameworks: plan.frameworks.clone(),
         expired_exceptions: plan
             .exceptions
             .iter()
@@ -607,6 +623,7 @@ impl Judged {
             clusters: Vec::new(),
             frameworks: Vec::new(),
         };
+        result.frameworks = score_frameworks(&self.frameworks, &result.controls);
         result.diagnostics.extend(tally.diagnostics);
         result.diagnostics.extend(self.gap_diagnostics);
         // Unstable sorts need no scratch buffer (a stable sort of a large scan's findings
@@ -823,6 +840,75 @@ mod tests {
             .find(|d| d.message.contains("limitranges"))
             .expect("the gap is reported");
         assert!(warning.message.contains("RES-001"), "{}", warning.message);
+    }
+
+    #[test]
+    fn frameworks_choose_the_controls_and_are_scored() {
+        let options = PlanOptions {
+            frameworks: vec!["pss-baseline".into(), "PSS-BASELINE".into()],
+            skip: vec!["POD-001".into()],
+            ..PlanOptions::default()
+        };
+        let plan = Plan::new(&Config::default(), &options).unwrap();
+        assert_eq!(plan.frameworks.len(), 1, "named twice, scored once");
+        let ids: Vec<&str> = plan.controls.iter().map(|c| c.meta().id).collect();
+        assert!(!ids.is_empty() && !ids.contains(&"POD-001"));
+        for id in &ids {
+            assert!(
+                palisade_controls::serving(id).any(|(f, _)| f.id == "pss-baseline"),
+                "{id} serves no requirement of pss-baseline"
+            );
+        }
+        let result = evaluate(
+            &cluster_inventory(&[unlimited_pod("shop")]),
+            &plan,
+            Vec::new(),
+        );
+        let [score] = result.frameworks.as_slice() else {
+            panic!("one framework scored: {:?}", result.frameworks);
+        };
+        assert_eq!(score.id, "pss-baseline");
+        // POD-001 was skipped: the requirement it decides is not evaluated, not passed.
+        let privileged = score
+            .requirements
+            .iter()
+            .find(|r| r.controls.iter().any(|c| c == "POD-001"))
+            .unwrap();
+        assert_eq!(
+            privileged.status,
+            palisade_core::RequirementStatus::NotEvaluated
+        );
+        assert_eq!(
+            privileged.not_run(&result.controls).collect::<Vec<_>>(),
+            ["POD-001"]
+        );
+    }
+
+    #[test]
+    fn an_unknown_framework_is_an_error_naming_the_known_ones() {
+        let options = PlanOptions {
+            frameworks: vec!["cis-9".into()],
+            ..PlanOptions::default()
+        };
+        let err = Plan::new(&Config::default(), &options).err().unwrap();
+        assert!(err.contains("unknown framework `cis-9`"), "{err}");
+        assert!(
+            err.contains("cis-1.12") && err.contains("nsa-cisa-1.2"),
+            "{err}"
+        );
+        let err = Config::parse("frameworks: [nope]\n", "c").unwrap_err();
+        assert!(err.contains("unknown framework `nope`"), "{err}");
+    }
+
+    #[test]
+    fn without_frameworks_nothing_is_scored() {
+        let plan = Plan::new(&Config::default(), &PlanOptions::default()).unwrap();
+        let result = evaluate(
+            &cluster_inventory(&[unlimited_pod("shop")]),
+            &plan,
+            Vec::new(),
+        );
+        assert!(result.frameworks.is_empty());
     }
 
     #[test]

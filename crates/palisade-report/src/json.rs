@@ -4,14 +4,15 @@
 use serde::Serialize;
 
 use palisade_core::{
-    ClusterSummary, ControlSummary, Diagnostic, ExpiredException, Finding, NotEvaluated,
-    SuppressedFinding,
+    ClusterSummary, ControlSummary, Diagnostic, ExpiredException, Finding, FrameworkScore,
+    NotEvaluated, SuppressedFinding,
 };
 
 use crate::ReportInput;
 
 /// Version of the JSON report layout.
-pub const SCHEMA_VERSION: &str = "1";
+/// Version 2: findings carry `risk` and are sorted by it; `frameworks` holds compliance scores.
+pub const SCHEMA_VERSION: &str = "2";
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -22,6 +23,9 @@ struct Report<'a> {
     /// Cluster scans only: each cluster read, with the kinds it would not serve.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     clusters: &'a [ClusterSummary],
+    /// Scans with `--framework` only: each framework's score and requirements.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    frameworks: &'a [FrameworkScore],
     findings: &'a [Finding],
     suppressed: &'a [SuppressedFinding],
     #[serde(rename = "notEvaluated")]
@@ -82,6 +86,7 @@ pub(crate) fn write(input: &ReportInput<'_>, out: &mut dyn std::io::Write) -> st
                 .count(),
         },
         clusters: &r.clusters,
+        frameworks: &r.frameworks,
         findings: &r.findings,
         suppressed: &r.suppressed,
         not_evaluated: &r.not_evaluated,

@@ -396,7 +396,8 @@ mod tests {
     fn failures_say_what_where_and_how_to_fix() {
         let (_, report) = sample();
         let pod = &report.test_suites[2];
-        let case = &pod.test_cases[1];
+        // Riskiest first: the exposed Deployment before the chart's Pod.
+        let case = &pod.test_cases[0];
         assert_eq!(
             case.name.as_str(),
             "Deployment/web (shop) spec.template.spec.containers[0].securityContext.privileged"
@@ -425,7 +426,7 @@ mod tests {
              fix: set privileged to false (safe)\n\
              details: palisade explain POD-001"
         );
-        let TestCaseStatus::NonSuccess { description, .. } = &pod.test_cases[0].status else {
+        let TestCaseStatus::NonSuccess { description, .. } = &pod.test_cases[1].status else {
             panic!("a finding is a failure");
         };
         assert!(

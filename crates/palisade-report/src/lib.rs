@@ -1,12 +1,15 @@
 //! Results → reports. Every format renders the same [`ScanResult`]; none adds or drops
 //! findings, and all are deterministic (the same result gives byte-identical output).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use palisade_core::{ControlMeta, FrameworkSpec, Requirement, ScanResult, Source};
+use palisade_core::{
+    ControlMeta, Finding, FrameworkScore, FrameworkSpec, Requirement, ScanResult, Source,
+    Suppression,
+};
 
 mod html;
 mod json;
@@ -105,6 +108,45 @@ impl<'a> ReportInput<'a> {
         self.frameworks
             .iter()
             .flat_map(move |f| f.served_by(control_id).map(move |r| (f, r)))
+    }
+}
+
+/// The checks a framework's requirements lost to exceptions and ignore annotations, one line per
+/// control and resource (a resource's several findings of one control share one exception),
+/// in the result's order.
+pub fn exceptions_in<'r>(
+    framework: &FrameworkScore,
+    result: &'r ScanResult,
+) -> Vec<(&'r Finding, &'r Suppression)> {
+    let serving: HashSet<&str> = framework
+        .requirements
+        .iter()
+        .flat_map(|r| r.controls.iter().map(String::as_str))
+        .collect();
+    let mut seen = HashSet::new();
+    result
+        .suppressed
+        .iter()
+        .filter(|s| serving.contains(s.finding.control))
+        .filter(|s| seen.insert((s.finding.control, &s.finding.resource)))
+        .map(|s| (&s.finding, &s.suppression))
+        .collect()
+}
+
+/// Why a check was taken out, in a few words: the reason, and the expiry or annotation.
+pub fn suppression_words(suppression: &Suppression) -> String {
+    match suppression {
+        Suppression::Exception {
+            reason,
+            expires: Some(expires),
+        } => format!("exception until {expires}: {reason}"),
+        Suppression::Exception {
+            reason,
+            expires: None,
+        } => format!("exception: {reason}"),
+        Suppression::InlineIgnore { annotation, reason } => {
+            format!("ignored by annotation {annotation}: {reason}")
+        }
     }
 }
 

@@ -1,15 +1,16 @@
-//! Markdown for a pull-request comment: a one-line verdict, a summary table, the findings by
-//! severity (at most [`MAX_ROWS`] rows each), and collapsible sections with how to fix each
-//! failing control, what could not be evaluated, and problems with the input.
+//! Markdown for a pull-request comment: a one-line verdict, a summary table, the compliance
+//! scores asked for, the findings riskiest first (at most [`MAX_ROWS`] rows), and collapsible
+//! sections with how to fix each failing control, what could not be evaluated, and problems
+//! with the input.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use palisade_core::{DiagnosticLevel, Finding, Severity};
+use palisade_core::{DiagnosticLevel, Finding, RequirementStatus, Severity};
 
 use crate::ReportInput;
 
-/// Rows shown per severity (and per list); the rest are counted in an "and N more" line.
+/// Rows shown per table (and per list); the rest are counted in an "and N more" line.
 pub(crate) const MAX_ROWS: usize = 50;
 
 /// GitHub refuses comments over 65,536 characters; stay well under it, leaving room for what a
@@ -60,16 +61,6 @@ fn code(text: &str) -> String {
         format!("{fence}{text}{fence}")
     } else {
         format!("{fence} {text} {fence}")
-    }
-}
-
-fn severity_title(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical => "Critical",
-        Severity::High => "High",
-        Severity::Medium => "Medium",
-        Severity::Low => "Low",
-        Severity::Info => "Info",
     }
 }
 
@@ -155,49 +146,129 @@ fn location_cell(input: &ReportInput<'_>, f: &Finding) -> String {
     }
 }
 
-fn findings_tables(input: &ReportInput<'_>, max_rows: usize, out: &mut String) {
-    for severity in Severity::ALL {
-        let findings: Vec<&Finding> = input
-            .result
-            .findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .collect();
-        if findings.is_empty() {
-            continue;
-        }
+fn risk_cell(f: &Finding) -> String {
+    if f.risk.factors.is_empty() {
+        f.risk.score.to_string()
+    } else {
+        format!("{} ({})", f.risk.score, f.risk.factors)
+    }
+}
+
+fn findings_table(input: &ReportInput<'_>, max_rows: usize, out: &mut String) {
+    let findings = &input.result.findings;
+    if findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n### Findings ({}), riskiest first\n", findings.len());
+    out.push_str("| Risk | Severity | Control | Resource | Location | Message |\n");
+    out.push_str("|---|---|---|---|---|---|\n");
+    for f in findings.iter().take(max_rows) {
         let _ = writeln!(
             out,
-            "\n### {} ({})\n",
-            severity_title(severity),
-            findings.len()
+            "| {} | {} | {} {} | {} | {} | {} |",
+            risk_cell(f),
+            f.severity.as_str(),
+            cell(&code(f.control)),
+            cell(f.title),
+            cell(&code(&f.resource.to_string())),
+            cell(&location_cell(input, f)),
+            cell(&f.message),
         );
-        out.push_str("| Severity | Control | Resource | Location | Message |\n");
-        out.push_str("|---|---|---|---|---|\n");
-        for f in findings.iter().take(max_rows) {
-            let _ = writeln!(
-                out,
-                "| {} | {} {} | {} | {} | {} |",
-                severity.as_str(),
-                cell(&code(f.control)),
-                cell(f.title),
-                cell(&code(&f.resource.to_string())),
-                cell(&location_cell(input, f)),
-                cell(&f.message),
-            );
-        }
-        if findings.len() > max_rows {
-            let _ = writeln!(
-                out,
-                "\n_…and {} more {severity} {}._",
-                findings.len() - max_rows,
-                if findings.len() - max_rows == 1 {
-                    "finding"
-                } else {
-                    "findings"
+    }
+    if findings.len() > max_rows {
+        let more = findings.len() - max_rows;
+        let noun = if more == 1 { "finding" } else { "findings" };
+        let _ = writeln!(out, "\n_…and {more} more {noun}._");
+    }
+}
+
+/// One row per framework asked for, then per framework the requirements that failed or could
+/// not be decided, and the exceptions that took checks out.
+fn frameworks(input: &ReportInput<'_>, max_rows: usize, out: &mut String) {
+    let r = input.result;
+    if r.frameworks.is_empty() {
+        return;
+    }
+    out.push_str("\n### Compliance\n\n");
+    out.push_str("Score: the mean of the requirement scores, each 100 × passed / (passed + failed) checks; excepted and not-evaluated checks count in neither. Details in `docs/scoring.md`.\n\n");
+    out.push_str("| Framework | Score | Passed | Failed | Not evaluated | Not applicable | Manual | Needs node scan |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for f in &r.frameworks {
+        let _ = writeln!(
+            out,
+            "| {} {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&code(&f.id)),
+            cell(&format!("{} {}", f.name, f.version)),
+            f.score.map_or("—".to_string(), |s| format!("{s:.1}")),
+            f.count(RequirementStatus::Passed),
+            f.count(RequirementStatus::Failed),
+            f.count(RequirementStatus::NotEvaluated),
+            f.count(RequirementStatus::NotApplicable),
+            f.count(RequirementStatus::Manual),
+            f.count(RequirementStatus::NeedsNodeScan),
+        );
+    }
+    for f in &r.frameworks {
+        let open: Vec<String> = f
+            .requirements
+            .iter()
+            .filter(|q| matches!(q.status, RequirementStatus::Failed | RequirementStatus::NotEvaluated))
+            .map(|q| {
+                let not_run: Vec<&str> = q.not_run(&r.controls).collect();
+                let mut item = format!(
+                    "**{}** {} — {}{}: {} passed, {} failed, {} excepted, {} not evaluated; controls {}",
+                    escape(&q.id, false),
+                    escape(&q.title, false),
+                    q.status.label(),
+                    q.score.map_or(String::new(), |s| format!(" ({s:.1})")),
+                    q.passed,
+                    q.failed,
+                    q.excepted,
+                    q.not_evaluated,
+                    q.controls.iter().map(|c| code(c)).collect::<Vec<_>>().join(", ")
+                );
+                if !not_run.is_empty() {
+                    let _ = write!(
+                        item,
+                        "; not run in this scan: {}",
+                        not_run.iter().map(|c| code(c)).collect::<Vec<_>>().join(", ")
+                    );
                 }
-            );
+                item
+            })
+            .collect();
+        let exceptions: Vec<String> = crate::exceptions_in(f, r)
+            .into_iter()
+            .map(|(finding, suppression)| {
+                format!(
+                    "excepted: {} on {}: {}",
+                    code(finding.control),
+                    code(&finding.resource.to_string()),
+                    escape(&crate::suppression_words(suppression), false)
+                )
+            })
+            .collect();
+        if open.is_empty() && exceptions.is_empty() {
+            continue;
         }
+        let summary = format!(
+            "{} {}: {} and {}",
+            code(&f.id),
+            escape(&f.name, false),
+            plural(
+                open.len(),
+                "requirement failed or not evaluated",
+                "requirements failed or not evaluated"
+            ),
+            plural(exceptions.len(), "exception", "exceptions")
+        );
+        let mut body = String::new();
+        capped_list(
+            open.into_iter().chain(exceptions).collect(),
+            max_rows,
+            &mut body,
+        );
+        details(out, &summary, &body);
     }
 }
 
@@ -349,7 +420,8 @@ fn render_rows(input: &ReportInput<'_>, max_rows: usize) -> String {
     let mut out = verdict(input);
     out.push_str("\n\n");
     summary_table(input, &mut out);
-    findings_tables(input, max_rows, &mut out);
+    frameworks(input, max_rows, &mut out);
+    findings_table(input, max_rows, &mut out);
     remediation(input, &mut out);
     not_evaluated(input, max_rows, &mut out);
     input_problems(input, max_rows, &mut out);
@@ -390,17 +462,39 @@ mod tests {
             "## ❌ Palisade: 5 findings (2 critical, 1 high, 2 medium) in 3 resources, 1 input error, 1 check not evaluated"
         );
         assert!(out.contains("| 2 | 1 | 2 | 0 | 0 | 2 | 1 | 1 |\n"));
-        assert!(out.contains("\n### Critical (2)\n"));
-        assert!(out.contains("\n### Medium (2)\n"));
-        assert!(!out.contains("### Low"));
-        assert!(out.contains(
-            "| critical | `POD-001` Privileged container | `Deployment/web (shop)` | `deploy/web.yaml:13` | container `app` sets privileged: true |"
-        ));
+        assert!(out.contains("\n### Findings (5), riskiest first\n"));
+        // The riskiest finding leads, its factors named.
+        let rows: Vec<&str> = out
+            .lines()
+            .filter(|l| l.starts_with("| 96 ") || l.starts_with("| 40 "))
+            .collect();
+        assert_eq!(rows.len(), 2, "{out}");
+        assert_eq!(
+            rows[0],
+            "| 96 (exposed, privileged) | critical | `POD-001` Privileged container | `Deployment/web (shop)` | `deploy/web.yaml:13` | container `app` sets privileged: true |"
+        );
+        assert!(rows[1].contains("`Pod/helper`"));
         // Rendered sources say so; findings without a file have no location.
         assert!(out.contains("| `chart (helm template):12` (rendered by helm) |"));
         assert!(out.contains("| `Pod/api (prod)` | — | container `api` has no memory limit<br>(read from the cluster) |"));
         // `|` inside a cell is escaped, code span or not.
         assert!(out.contains("uses image `nginx:latest` \\| a mutable tag |"));
+    }
+
+    #[test]
+    fn compliance_scores_and_what_held_them_back() {
+        let out = sample();
+        assert!(out.contains("\n### Compliance\n"));
+        assert!(out.contains(
+            "| `cis-1.12` CIS Kubernetes Benchmark 1.12.0 | 16.7 | 0 | 2 | 2 | 1 | 1 | 1 |\n"
+        ));
+        assert!(out.contains("<summary>`cis-1.12` CIS Kubernetes Benchmark: 4 requirements failed or not evaluated and 1 exception</summary>"));
+        assert!(out.contains("- **5.2.2** requirement 5.2.2 — failed (33.3): 1 passed, 2 failed, 0 excepted, 0 not evaluated; controls `POD-001`\n"));
+        // NET-002 did not run in this scan (the sample's counts have no entry for it).
+        assert!(out.contains("— not evaluated: 0 passed, 0 failed, 0 excepted, 0 not evaluated; controls `NET-002`; not run in this scan: `NET-002`\n"));
+        assert!(out.contains("- excepted: `RES-001` on `Pod/helper`: exception until 2027-01-31: batch helper, sized by LimitRange\n"));
+        // IMG-001 serves no requirement of the framework: its ignored finding is not listed.
+        assert!(!out.contains("excepted: `IMG-001`"));
     }
 
     #[test]
@@ -415,7 +509,7 @@ mod tests {
     }
 
     #[test]
-    fn caps_rows_per_severity() {
+    fn caps_rows_of_the_findings_table() {
         let base = testdata::privileged_finding();
         let findings: Vec<Finding> = (0..53)
             .map(|i| {
@@ -430,7 +524,7 @@ mod tests {
         };
         let out = render(&testdata::input(&result, &[]));
         assert_eq!(out.matches("| critical |").count(), MAX_ROWS);
-        assert!(out.contains("\n_…and 3 more critical findings._\n"));
+        assert!(out.contains("\n_…and 3 more findings._\n"));
         assert!(out.contains("web-49") && !out.contains("web-50"));
     }
 
@@ -455,7 +549,7 @@ mod tests {
             "{} chars",
             out.chars().count()
         );
-        assert!(out.contains("\n_…and 175 more critical findings._\n"));
+        assert!(out.contains("\n_…and 175 more findings._\n"));
         assert!(out.contains("How to fix (1 control)"));
     }
 

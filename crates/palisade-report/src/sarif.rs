@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use palisade_core::{
-    ControlMeta, DiagnosticLevel, Finding, FixOp, Location, ObjectPath, ResourceId, Severity,
-    Suppression,
+    ControlMeta, DiagnosticLevel, Finding, FixOp, Location, ObjectPath, RequirementStatus,
+    ResourceId, Severity, Suppression,
 };
 use serde_json::{Value, json};
 use serde_sarif::sarif;
@@ -129,18 +129,42 @@ fn build(
         )
         .build();
 
-    let run = sarif::Run::builder()
+    let mut run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
         .invocations(vec![invocation(input, index)])
         .column_kind(json!("unicodeCodePoints"))
         .results(Vec::new())
         .build();
+    if !input.result.frameworks.is_empty() {
+        let mut props = BTreeMap::new();
+        props.insert("frameworks".to_string(), framework_scores(input));
+        run.properties = Some(property_bag(None, props));
+    }
 
     sarif::Sarif::builder()
         .schema(SCHEMA_URI)
         .version(json!("2.1.0"))
         .runs(vec![run])
         .build()
+}
+
+/// Each framework's score and how many requirements have each status, for the run's
+/// properties; the requirement detail is in the JSON report.
+fn framework_scores(input: &ReportInput<'_>) -> Value {
+    let scores = input.result.frameworks.iter().map(|f| {
+        let requirements: serde_json::Map<String, Value> = RequirementStatus::ALL
+            .into_iter()
+            .map(|status| (status.as_str().to_string(), json!(f.count(status))))
+            .collect();
+        json!({
+            "id": f.id,
+            "name": f.name,
+            "version": f.version,
+            "score": f.score,
+            "requirements": requirements,
+        })
+    });
+    Value::Array(scores.collect())
 }
 
 // ----- rules -----
@@ -341,6 +365,10 @@ fn result(
         props.insert("path".into(), json!(f.path.as_str()));
     }
     props.insert("remediation".into(), json!(f.remediation));
+    props.insert(
+        "risk".into(),
+        serde_json::to_value(f.risk).unwrap_or(Value::Null),
+    );
     if let Some(fix) = &f.fix {
         props.insert(
             "fix".into(),
@@ -386,6 +414,8 @@ fn result(
         .partial_fingerprints(fingerprints)
         .build();
     result.rule_index = index.get(f.control).map(|&i| i as i64);
+    // SARIF's own 0–100 priority, which viewers sort by; the same number as `risk.score`.
+    result.rank = Some(f64::from(f.risk.score));
     result.fixes = fixes;
     result.suppressions = suppression.map(|s| vec![sarif_suppression(s)]);
     result.properties = Some(property_bag(None, props));
@@ -1157,6 +1187,35 @@ mod tests {
             rules[0]["fullDescription"]["text"],
             "Images referenced by `latest` or no tag at all change under you."
         );
+    }
+
+    #[test]
+    fn results_carry_their_risk_as_rank_and_the_run_its_scores() {
+        let log = sample();
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        let ranks: Vec<f64> = results
+            .iter()
+            .take(5)
+            .map(|r| r["rank"].as_f64().unwrap())
+            .collect();
+        assert_eq!(ranks, [96.0, 40.0, 30.0, 20.0, 20.0], "riskiest first");
+        let exposed = result_for(&log, "POD-001", "web");
+        assert_eq!(
+            exposed["properties"]["risk"],
+            json!({"score": 96, "factors": ["exposed", "privileged"]})
+        );
+        assert_eq!(
+            log["runs"][0]["properties"]["frameworks"],
+            json!([{
+                "id": "cis-1.12", "name": "CIS Kubernetes Benchmark", "version": "1.12.0",
+                "score": 16.7,
+                "requirements": {"passed": 0, "failed": 2, "not-evaluated": 2,
+                    "not-applicable": 1, "manual": 1, "needs-node-scan": 1}
+            }])
+        );
+        let unscored = ScanResult::default();
+        let log = render_json(&unscored, &[]);
+        assert!(log["runs"][0].get("properties").is_none());
     }
 
     #[test]

@@ -3,10 +3,11 @@
 use std::sync::{Arc, LazyLock};
 
 use palisade_core::{
-    Alias, Assessment, ControlMeta, ControlSummary, Diagnostic, ExpiredException, Family, Finding,
-    Fix, FixAvailability, FixSafety, FrameworkSpec, Location, NotEvaluated, ObjectPath, PssLevel,
-    Requirement, ResourceId, Risk, RiskFactors, ScanResult, Section, Severity, Source,
-    SuppressedFinding, Suppression, Tool,
+    Alias, Assessment, ControlMeta, ControlSummary, Coverage, Diagnostic, ExpiredException, Family,
+    Finding, Fix, FixAvailability, FixSafety, FrameworkScore, FrameworkSpec, Location,
+    NotEvaluated, ObjectPath, PssLevel, Requirement, RequirementScore, RequirementStatus,
+    ResourceId, Risk, RiskFactors, ScanResult, Section, Severity, Source, SuppressedFinding,
+    Suppression, Tool,
 };
 
 use crate::ReportInput;
@@ -246,7 +247,13 @@ pub(crate) fn result() -> ScanResult {
         "512Mi".into(),
     )));
 
-    let mut findings = vec![privileged_finding(), rendered, image, memory, cluster];
+    // The Deployment is reachable from outside and privileged; the rest has no context.
+    let mut exposed = privileged_finding();
+    exposed.risk = Risk::new(
+        exposed.severity,
+        RiskFactors::EXPOSED | RiskFactors::PRIVILEGED,
+    );
+    let mut findings = vec![exposed, rendered, image, memory, cluster];
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 
     let suppressed = vec![
@@ -334,7 +341,58 @@ pub(crate) fn result() -> ScanResult {
         resources_scanned: 4,
         sources_scanned: 3,
         clusters: Vec::new(),
-        frameworks: Vec::new(),
+        frameworks: vec![framework_score()],
+    }
+}
+
+/// The score of `cis-1.12` as the engine would compute it from [`result`]'s control counts,
+/// one requirement of every status.
+fn framework_score() -> FrameworkScore {
+    let requirement = |id: &str, status, controls: &[&str]| RequirementScore {
+        id: id.into(),
+        section: "5".into(),
+        title: format!("requirement {id}"),
+        status,
+        score: None,
+        passed: 0,
+        failed: 0,
+        excepted: 0,
+        not_evaluated: 0,
+        controls: controls.iter().map(|c| c.to_string()).collect(),
+    };
+    FrameworkScore {
+        id: "cis-1.12".into(),
+        name: "CIS Kubernetes Benchmark".into(),
+        version: "1.12.0".into(),
+        // (33.3 + 0.0) / 2
+        score: Some(16.7),
+        requirements: vec![
+            RequirementScore {
+                score: Some(33.3),
+                passed: 1,
+                failed: 2,
+                ..requirement("5.2.2", RequirementStatus::Failed, &["POD-001"])
+            },
+            RequirementScore {
+                score: Some(0.0),
+                failed: 2,
+                excepted: 1,
+                ..requirement("5.7.4", RequirementStatus::Failed, &["RES-001"])
+            },
+            RequirementScore {
+                not_evaluated: 1,
+                ..requirement("5.3.2", RequirementStatus::NotEvaluated, &["NET-001"])
+            },
+            requirement("5.3.3", RequirementStatus::NotEvaluated, &["NET-002"]),
+            requirement("5.1.1", RequirementStatus::NotApplicable, &["RBAC-001"]),
+            requirement("5.1.2", RequirementStatus::Manual, &[]),
+            requirement("1.1.1", RequirementStatus::NeedsNodeScan, &[]),
+        ],
+        coverage: Coverage {
+            automated: 5,
+            manual: 1,
+            node_scan: 1,
+        },
     }
 }
 

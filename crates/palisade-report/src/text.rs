@@ -1,11 +1,14 @@
-//! The terminal report: findings grouped by severity, each shown the way a compiler shows an
-//! error, then a summary.
+//! The terminal report: findings riskiest first, each shown the way a compiler shows an error
+//! with its risk and the context behind it, then the compliance scores asked for, then a
+//! summary.
 
 use std::fmt::Write;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use palisade_core::{ClusterSummary, DiagnosticLevel, Finding, Severity};
+use palisade_core::{
+    ClusterSummary, DiagnosticLevel, Finding, RequirementScore, RequirementStatus, Severity,
+};
 
 use crate::snippet::{highlight, printable};
 use crate::{ReportInput, TextOptions};
@@ -15,16 +18,6 @@ fn paint(color: bool, code: &str, text: &str) -> String {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
         text.to_string()
-    }
-}
-
-fn severity_color(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical => "1;35",
-        Severity::High => "1;31",
-        Severity::Medium => "1;33",
-        Severity::Low => "1;34",
-        Severity::Info => "1;36",
     }
 }
 
@@ -39,11 +32,14 @@ fn level(severity: Severity) -> Level<'static> {
 
 fn render_finding(input: &ReportInput<'_>, finding: &Finding, renderer: &Renderer) -> String {
     let title = format!("{}: {}", finding.title, printable(&finding.message));
-    let mut notes = vec![format!(
-        "resource: {}  ({})",
-        printable(&finding.resource.to_string()),
-        printable(&finding.resource.api_version)
-    )];
+    let mut notes = vec![
+        risk_line(finding),
+        format!(
+            "resource: {}  ({})",
+            printable(&finding.resource.to_string()),
+            printable(&finding.resource.api_version)
+        ),
+    ];
     if !finding.path.is_root() {
         notes.push(format!("field: {}", printable(finding.path.as_str())));
     }
@@ -193,7 +189,17 @@ fn render_into(
     write_rest(input, options, out)
 }
 
-/// The findings that pass `keep`, grouped by severity, most severe first.
+/// `risk 87: exposed, privileged`, or `risk 30` when nothing around the resource adds to it.
+fn risk_line(finding: &Finding) -> String {
+    let risk = finding.risk;
+    if risk.factors.is_empty() {
+        format!("risk {}", risk.score)
+    } else {
+        format!("risk {}: {}", risk.score, risk.factors)
+    }
+}
+
+/// The findings that pass `keep`, in the result's order: riskiest first.
 fn write_findings(
     input: &ReportInput<'_>,
     options: TextOptions,
@@ -201,35 +207,122 @@ fn write_findings(
     out: &mut Sink<'_>,
     keep: &dyn Fn(&&Finding) -> bool,
 ) -> std::fmt::Result {
+    let count = input.result.findings.iter().filter(keep).count();
+    if count == 0 {
+        return Ok(());
+    }
+    let heading = format!("── FINDINGS ({count}), riskiest first ");
+    writeln!(
+        out,
+        "{}\n",
+        paint(options.color, "1", &format!("{heading:─<72}"))
+    )?;
+    for finding in input.result.findings.iter().filter(keep) {
+        out.write_str(&render_finding(input, finding, renderer))?;
+        out.write_str("\n\n")?;
+    }
+    Ok(())
+}
+
+/// Each framework asked for: its score and how it was reached, and the requirements that
+/// failed or could not be decided.
+fn write_frameworks(
+    input: &ReportInput<'_>,
+    options: TextOptions,
+    out: &mut Sink<'_>,
+) -> std::fmt::Result {
     let result = input.result;
-    for severity in Severity::ALL {
-        let findings: Vec<&Finding> = result
-            .findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .filter(keep)
-            .collect();
-        if findings.is_empty() {
-            continue;
-        }
+    for framework in &result.frameworks {
         let heading = format!(
-            "── {} ({}) ",
-            severity.as_str().to_uppercase(),
-            findings.len()
+            "── FRAMEWORK {} ({} {}) ",
+            printable(&framework.id),
+            printable(&framework.name),
+            printable(&framework.version)
         );
         writeln!(
             out,
-            "{}\n",
-            paint(
-                options.color,
-                severity_color(severity),
-                &format!("{heading:─<72}")
-            )
+            "{}",
+            paint(options.color, "1", &format!("{heading:─<72}"))
         )?;
-        for finding in findings {
-            out.write_str(&render_finding(input, finding, renderer))?;
-            out.write_str("\n\n")?;
+        let scored = framework
+            .requirements
+            .iter()
+            .filter(|r| r.score.is_some())
+            .count();
+        match framework.score {
+            Some(score) => writeln!(
+                out,
+                "score {score:.1} / 100: the mean of {scored} requirement scores (each 100 × passed / (passed + failed) checks)"
+            )?,
+            None => writeln!(
+                out,
+                "no score: no requirement had a check that passed or failed"
+            )?,
         }
+        let counts: Vec<String> = RequirementStatus::ALL
+            .into_iter()
+            .map(|status| (status, framework.count(status)))
+            .filter(|(_, n)| *n > 0)
+            .map(|(status, n)| format!("{n} {}", status.label()))
+            .collect();
+        writeln!(
+            out,
+            "{} requirements: {}",
+            framework.requirements.len(),
+            counts.join(", ")
+        )?;
+        let open: Vec<&RequirementScore> = framework
+            .requirements
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    RequirementStatus::Failed | RequirementStatus::NotEvaluated
+                )
+            })
+            .collect();
+        if !open.is_empty() {
+            let mut table = Table::new();
+            table.load_preset(UTF8_FULL_CONDENSED);
+            table.set_header(vec![
+                "requirement",
+                "status",
+                "score",
+                "passed",
+                "failed",
+                "excepted",
+                "not evaluated",
+                "controls",
+            ]);
+            for r in open {
+                let not_run: Vec<&str> = r.not_run(&result.controls).collect();
+                let mut controls = r.controls.join(", ");
+                if !not_run.is_empty() {
+                    controls.push_str(&format!("\nnot run in this scan: {}", not_run.join(", ")));
+                }
+                table.add_row(vec![
+                    format!("{} {}", printable(&r.id), printable(&r.title)),
+                    r.status.label().to_string(),
+                    r.score.map_or("-".to_string(), |s| format!("{s:.1}")),
+                    r.passed.to_string(),
+                    r.failed.to_string(),
+                    r.excepted.to_string(),
+                    r.not_evaluated.to_string(),
+                    printable(&controls).into_owned(),
+                ]);
+            }
+            writeln!(out, "{table}")?;
+        }
+        for (excepted, suppression) in crate::exceptions_in(framework, result) {
+            writeln!(
+                out,
+                "excepted: {} on {}: {}",
+                excepted.control,
+                printable(&excepted.resource.to_string()),
+                printable(&crate::suppression_words(suppression))
+            )?;
+        }
+        out.write_char('\n')?;
     }
     Ok(())
 }
@@ -313,6 +406,8 @@ fn write_rest(
         out.write_char('\n')?;
     }
 
+    write_frameworks(input, options, out)?;
+
     for expired in &result.expired_exceptions {
         writeln!(
             out,
@@ -368,4 +463,50 @@ fn write_rest(
         )
     };
     writeln!(out, "{table}\n{verdict}")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testdata;
+
+    fn sample() -> String {
+        let sources = testdata::sources();
+        let result = testdata::result();
+        crate::render(
+            crate::Format::Text,
+            &testdata::input(&result, &sources),
+            crate::TextOptions::default(),
+        )
+    }
+
+    #[test]
+    fn findings_come_riskiest_first_with_their_factors() {
+        let out = sample();
+        assert!(out.contains("── FINDINGS (5), riskiest first ─"));
+        let web = out
+            .find("risk 96: exposed, privileged")
+            .expect("factors named");
+        let helper = out.find("risk 40\n").expect("a bare score without factors");
+        let image = out.find("risk 30\n").unwrap();
+        assert!(web < helper && helper < image, "{out}");
+    }
+
+    #[test]
+    fn each_framework_shows_its_score_and_open_requirements() {
+        let out = sample();
+        assert!(out.contains("── FRAMEWORK cis-1.12 (CIS Kubernetes Benchmark 1.12.0) ─"));
+        assert!(out.contains("score 16.7 / 100: the mean of 2 requirement scores"));
+        assert!(out.contains(
+            "7 requirements: 2 failed, 2 not evaluated, 1 not applicable, 1 manual, 1 needs node scan\n"
+        ));
+        assert!(out.contains("5.2.2 requirement 5.2.2"));
+        assert!(out.contains("not run in this scan: NET-002"));
+        assert!(
+            !out.contains("5.1.1 requirement"),
+            "not-applicable rows are left out"
+        );
+        assert!(out.contains(
+            "excepted: RES-001 on Pod/helper: exception until 2027-01-31: batch helper, sized by LimitRange\n"
+        ));
+    }
 }

@@ -84,6 +84,11 @@ pub struct ScanArgs {
     pub pss_level: Option<String>,
     #[command(flatten)]
     pub selection: Selection,
+    /// Score this compliance framework (an ID or alias from `palisade frameworks`: cis-1.12,
+    /// nsa, pci-dss-4.0, …) and run only the controls that serve the frameworks named;
+    /// repeatable. Adds to the config file's `frameworks`.
+    #[arg(long = "framework", value_name = "FRAMEWORK")]
+    pub frameworks: Vec<String>,
     /// Target Kubernetes version for deprecated-API controls (default: latest, 1.37). Also passed to `helm template`.
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,

@@ -104,6 +104,8 @@ pub fn scan(args: &ScanArgs, plan: &mut Plan, bar: &ProgressBar) -> Result<Clust
         });
         merged.merge(result);
     }
+    // Each cluster's scores were computed from its own counts; the report scores the sum.
+    merged.frameworks = palisade_engine::score_frameworks(&plan.frameworks, &merged.controls);
     Ok(ClusterScan {
         all_failed: failed == targets.len(),
         result: merged,

@@ -70,6 +70,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode, String> {
             pss_level: args.pss_level.as_deref().map(str::parse).transpose()?,
             only: args.selection.only.clone(),
             skip: args.selection.skip.clone(),
+            frameworks: args.frameworks.clone(),
             kube_version: args.kube_version.clone(),
             allowed_registries: args.allowed_registries.clone(),
             no_inline_ignores: args.no_inline_ignores,

@@ -359,3 +359,38 @@ fn a_wrong_token_is_a_clear_error() {
     );
     assert!(all.contains("401"), "{all}");
 }
+
+#[test]
+fn several_clusters_are_scored_together_from_their_summed_counts() {
+    let pod = |name: &str, privileged: bool| {
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "team"},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1.27",
+                "securityContext": {"privileged": privileged}}]}})
+    };
+    let one = FakeApiServer::builder()
+        .object(pod("a", true))
+        .start()
+        .unwrap();
+    let two = FakeApiServer::builder()
+        .object(pod("b", false))
+        .start()
+        .unwrap();
+    let config = kubeconfig(&[("one", &one), ("two", &two)]);
+    let (report, _, _) = scan(
+        &config.path,
+        &["--all-contexts", "--framework", "pss-baseline"],
+    );
+    let frameworks = report["frameworks"].as_array().unwrap();
+    assert_eq!(frameworks.len(), 1);
+    let privileged = frameworks[0]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "privileged")
+        .unwrap();
+    // One pass in `two`, one failure in `one`: 100 × 1 / 2.
+    assert_eq!(privileged["passed"], 1);
+    assert_eq!(privileged["failed"], 1);
+    assert_eq!(privileged["score"], 50.0);
+}

@@ -18,7 +18,7 @@ fn demo() -> String {
 fn demo_scan_reports_findings_with_locations_and_exits_1() {
     let (report, code) = scan_json(&[&demo()]);
     assert_eq!(code, 1);
-    assert_eq!(report["schemaVersion"], "1");
+    assert_eq!(report["schemaVersion"], "2");
     let findings = report["findings"].as_array().unwrap();
     assert!(findings.len() > 20, "only {} findings", findings.len());
     let privileged = findings
@@ -77,7 +77,8 @@ fn text_output_shows_the_offending_line_like_a_compiler() {
         .stdout(predicate::str::contains("critical[POD-001]"))
         .stdout(predicate::str::contains("storefront.yaml:25:13"))
         .stdout(predicate::str::contains("privileged: true"))
-        .stdout(predicate::str::contains("CRITICAL (1)"));
+        .stdout(predicate::str::contains("FINDINGS (1), riskiest first"))
+        .stdout(predicate::str::contains("risk 40"));
 }
 
 #[test]

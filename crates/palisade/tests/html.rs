@@ -1,7 +1,7 @@
 //! The HTML report as a person sees it: the real binary writes it, headless Chromium opens it
 //! from a `file://` URL (Debian's `chromium`, driven over the DevTools protocol), and the test
-//! reads what is on screen — title, summary, charts, findings, filters — and that the page logged
-//! no error. A screenshot is kept in `target/test-artifacts/html-report.png`.
+//! reads what is on screen — title, summary, a framework score, charts, findings, filters — and
+//! that the page logged no error. A screenshot is kept in `target/test-artifacts/html-report.png`.
 //!
 //! Without Chromium the browser test says SKIPPED and passes, except in CI (`CI=true`), where
 //! `scripts/test.sh` installs it and a missing browser is a failure.
@@ -155,7 +155,7 @@ fn the_report_reads_right_in_a_real_browser() {
     let output = palisade()
         .arg("scan")
         .arg(dir.path().join("deploy"))
-        .args(["--format", "html", "--output"])
+        .args(["--framework", "cis-1.12", "--format", "html", "--output"])
         .arg(&report)
         .output()
         .unwrap();
@@ -197,6 +197,31 @@ fn the_report_reads_right_in_a_real_browser() {
     let summary = summary.as_str().unwrap();
     assert!(summary.contains("resources"), "{summary}");
     assert!(summary.contains("critical"), "{summary}");
+
+    // The framework's score, and its requirements with their standing.
+    let score = eval(
+        &tab,
+        "document.querySelector('#frameworks .score').innerText",
+    );
+    let score = score.as_str().unwrap();
+    let number: f64 = score.strip_suffix(" %").unwrap().parse().unwrap();
+    assert!((0.0..100.0).contains(&number), "{score}");
+    let failed = eval(
+        &tab,
+        "document.querySelectorAll('#frameworks td.status.failed').length",
+    );
+    assert!(
+        failed.as_u64().unwrap() > 0,
+        "the fixture fails CIS requirements"
+    );
+    let framework_bar = eval(
+        &tab,
+        "document.querySelector('#chart-frameworks svg g.bar').textContent",
+    );
+    assert!(
+        framework_bar.as_str().unwrap().contains(score),
+        "{framework_bar} shows {score}"
+    );
 
     // Charts are drawn: bars with a width, labelled with what they count.
     let bars = eval(

@@ -27,7 +27,7 @@ impl Bar {
 }
 
 const WIDTH: f64 = 440.0;
-const LABEL_WIDTH: f64 = 160.0;
+const LABEL_WIDTH: f64 = 180.0;
 /// Room right of the longest bar for its value.
 const VALUE_WIDTH: f64 = 64.0;
 const ROW: f64 = 24.0;

@@ -346,7 +346,7 @@ fn frameworks_show_their_scores_and_requirements() {
     let cis = between(
         &page,
         r#"<div class="framework" id="framework-cis-1.12">"#,
-        "</table>",
+        "</details>",
     );
     assert!(
         cis.contains(r#"<span class="score">62.5 %</span>"#),
@@ -361,13 +361,20 @@ fn frameworks_show_their_scores_and_requirements() {
         r#"<tr><td><code>5.2.2</code> requirement 5.2.2</td><td class="status failed">failed</td>"#,
         r#"<td class="num">75.0 %</td><td class="num">3</td><td class="num">1</td>"#,
         r#"<td class="num">2</td><td class="num">0</td>"#,
-        r#"<td><code>POD-001</code>, <code>POD-002</code></td></tr>"#
+        // POD-002 is not among the controls of the result: it did not run.
+        r#"<td><code>POD-001</code>, <code>POD-002</code> (did not run)</td></tr>"#
     )), "{cis}");
-    assert!(cis.contains(
+    // Requirements outside a scan's reach are listed apart, after those it decides.
+    let (scanned, outside) = cis.split_once("<details>").unwrap();
+    assert!(scanned.contains("<code>5.2.3</code>") && !scanned.contains("<code>1.1.1</code>"));
+    assert!(outside.contains("<summary>1 requirements a person or a node scan decides</summary>"));
+    assert!(outside.contains(
         r#"<td class="status needs-node-scan">needs node scan</td><td class="num">n&#x2f;a</td>"#
     ));
     // Without scores there is neither section nor chart.
-    let plain = html(&testdata::result(), &testdata::sources());
+    let mut unscored = testdata::result();
+    unscored.frameworks.clear();
+    let plain = html(&unscored, &testdata::sources());
     assert!(!plain.contains(r#"id="frameworks""#) && !plain.contains("chart-frameworks"));
 }
 

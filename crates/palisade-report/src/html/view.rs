@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use palisade_core::{
-    ControlMeta, DiagnosticLevel, Finding, FrameworkScore, NotEvaluated, ResourceId, Severity,
-    Suppression, is_document_marker,
+    ControlMeta, ControlSummary, DiagnosticLevel, Finding, FrameworkScore, NotEvaluated,
+    ResourceId, Severity, Suppression, is_document_marker,
 };
 use serde::Serialize;
 
@@ -101,7 +101,11 @@ pub(crate) struct FrameworkView<'a> {
     pub coverage: String,
     /// How many requirements have each status, e.g. `12 passed`.
     pub statuses: Vec<String>,
-    pub requirements: Vec<RequirementView<'a>>,
+    /// The requirements controls decide (or could not), in the framework's order.
+    pub scanned: Vec<RequirementView<'a>>,
+    /// The requirements a person or a node scan decides: listed apart, as a scan says nothing
+    /// about them.
+    pub outside: Vec<RequirementView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -116,6 +120,8 @@ pub(crate) struct RequirementView<'a> {
     pub excepted: u32,
     pub not_evaluated: u32,
     pub controls: &'a [String],
+    /// Its controls this scan did not run (`--only`, `--skip`): why it may be not evaluated.
+    pub not_run: Vec<&'a str>,
 }
 
 /// A control with findings beyond [`MAX_PER_CONTROL`].
@@ -340,7 +346,11 @@ pub(crate) fn page<'a>(
             input_warnings: digits(count_level(DiagnosticLevel::Warning)),
         },
         charts: charts(&severities, &by_family, &by_namespace, &result.frameworks),
-        frameworks: result.frameworks.iter().map(framework).collect(),
+        frameworks: result
+            .frameworks
+            .iter()
+            .map(|f| framework(f, &result.controls))
+            .collect(),
         filters: Filters {
             severities: severities
                 .iter()
@@ -442,7 +452,7 @@ fn score_class(score: Option<f64>) -> &'static str {
     }
 }
 
-fn framework(score: &FrameworkScore) -> FrameworkView<'_> {
+fn framework<'a>(score: &'a FrameworkScore, ran: &'a [ControlSummary]) -> FrameworkView<'a> {
     use palisade_core::RequirementStatus as Status;
     let coverage = &score.coverage;
     FrameworkView {
@@ -470,23 +480,35 @@ fn framework(score: &FrameworkScore) -> FrameworkView<'_> {
         .filter(|(_, n)| *n > 0)
         .map(|(status, n)| format!("{} {}", digits(n), status.as_str().replace('-', " ")))
         .collect(),
-        requirements: score
-            .requirements
-            .iter()
-            .map(|r| RequirementView {
-                id: &r.id,
-                section: &r.section,
-                title: &r.title,
-                status: r.status.as_str(),
-                score: score_text(r.score),
-                passed: r.passed,
-                failed: r.failed,
-                excepted: r.excepted,
-                not_evaluated: r.not_evaluated,
-                controls: &r.controls,
-            })
-            .collect(),
+        scanned: requirement_views(score, ran, false),
+        outside: requirement_views(score, ran, true),
     }
+}
+
+fn requirement_views<'a>(
+    score: &'a FrameworkScore,
+    ran: &'a [ControlSummary],
+    outside_the_scan: bool,
+) -> Vec<RequirementView<'a>> {
+    use palisade_core::RequirementStatus as Status;
+    score
+        .requirements
+        .iter()
+        .filter(|r| matches!(r.status, Status::Manual | Status::NeedsNodeScan) == outside_the_scan)
+        .map(|r| RequirementView {
+            id: &r.id,
+            section: &r.section,
+            title: &r.title,
+            status: r.status.as_str(),
+            score: score_text(r.score),
+            passed: r.passed,
+            failed: r.failed,
+            excepted: r.excepted,
+            not_evaluated: r.not_evaluated,
+            controls: &r.controls,
+            not_run: r.not_run(ran).collect(),
+        })
+        .collect()
 }
 
 fn charts(

@@ -296,7 +296,11 @@ fn the_report_reads_right_in_a_real_browser() {
         "{searched:?}"
     );
     tab.find_element("#filter-reset").unwrap().click().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // The page filters again just after the form resets its fields.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while visible_severities(&tab).len() != all.len() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert_eq!(visible_severities(&tab).len(), all.len());
 
     eval(&tab, "(() => { window.scrollTo(0, 0); return true; })()");

@@ -55,7 +55,6 @@ pub(crate) struct Page<'a> {
 #[derive(Serialize)]
 pub(crate) struct Summary {
     pub resources: String,
-    pub sources: String,
     pub findings: String,
     pub severities: Vec<SeverityCount>,
     pub not_evaluated: String,
@@ -111,7 +110,6 @@ pub(crate) struct FrameworkView<'a> {
 #[derive(Serialize)]
 pub(crate) struct RequirementView<'a> {
     pub id: &'a str,
-    pub section: &'a str,
     pub title: &'a str,
     pub status: &'static str,
     pub score: String,
@@ -220,7 +218,7 @@ pub(crate) struct FactorView {
     pub weight: String,
 }
 
-#[derive(Serialize, Debug, PartialEq)]
+#[derive(Serialize)]
 pub(crate) struct SnippetLine {
     pub number: u32,
     /// One of the lines the location covers.
@@ -331,7 +329,6 @@ pub(crate) fn page<'a>(
         verdict: verdict(input, &severities),
         summary: Summary {
             resources: digits(result.resources_scanned),
-            sources: digits(result.sources_scanned),
             findings: digits(result.findings.len()),
             severities: severities
                 .iter()
@@ -367,7 +364,8 @@ pub(crate) fn page<'a>(
             namespaces: by_namespace
                 .iter()
                 .map(|(ns, _)| Choice {
-                    value: ns.to_string(),
+                    // As the cards carry it, so the filter compares like with like.
+                    value: printable(ns).into_owned(),
                     label: namespace_label(ns),
                 })
                 .collect(),
@@ -497,7 +495,6 @@ fn requirement_views<'a>(
         .filter(|r| matches!(r.status, Status::Manual | Status::NeedsNodeScan) == outside_the_scan)
         .map(|r| RequirementView {
             id: &r.id,
-            section: &r.section,
             title: &r.title,
             status: r.status.as_str(),
             score: score_text(r.score),

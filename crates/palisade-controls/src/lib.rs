@@ -12,6 +12,7 @@ mod catalog;
 mod control;
 mod frameworks;
 mod refs;
+mod risk;
 pub mod selector;
 mod settings;
 pub mod workload;
@@ -29,6 +30,7 @@ mod sec;
 pub use catalog::{all, find, pss_controls, resolve_selector};
 pub use control::{Context, Control, ReadScope, Reads, Skip, Verdict};
 pub use frameworks::{framework, frameworks, serving};
+pub use risk::RISK_CONTROLS;
 pub use settings::{KubeVersion, Settings, WorkloadKind};
 
 #[cfg(test)]

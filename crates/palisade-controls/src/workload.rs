@@ -190,6 +190,38 @@ fn pod_spec_path_of(cx: &Context<'_>, group: &str, kind: &str) -> Option<Vec<Str
         .map(|w| w.pod_spec_path.clone())
 }
 
+/// The kinds whose `spec.replicas` says how many pods run, as (API group, kind); every API
+/// version counts.
+const REPLICATED_KINDS: &[(&str, &str)] = &[
+    ("apps", "Deployment"),
+    ("apps", "StatefulSet"),
+    ("apps", "ReplicaSet"),
+    ("extensions", "Deployment"),
+    ("extensions", "ReplicaSet"),
+];
+
+/// Whether the resource's kind runs `spec.replicas` copies of its pod.
+pub fn has_replicas(resource: &Resource) -> bool {
+    REPLICATED_KINDS.contains(&(resource.id.group(), resource.kind()))
+}
+
+/// `spec.replicas` as written (unset means one pod to Kubernetes).
+pub fn replicas(resource: &Resource) -> Result<Option<i64>, TypeError> {
+    match resource.root.map_field("spec")? {
+        Some(spec) => spec.int_field("replicas"),
+        None => Ok(None),
+    }
+}
+
+/// Whether the resource runs its pod more than once: a replicated kind asking for two or more
+/// replicas, or a DaemonSet (one pod per node). An unreadable count is not taken as several.
+pub fn runs_several_pods(resource: &Resource) -> bool {
+    if resource.id.group() == "apps" && resource.kind() == "DaemonSet" {
+        return true;
+    }
+    has_replicas(resource) && replicas(resource).ok().flatten().is_some_and(|n| n > 1)
+}
+
 /// Whether the resource is a workload (carries a pod spec).
 pub fn is_workload(cx: &Context<'_>, resource: &Resource) -> bool {
     pod_spec_path(cx, resource).is_some()

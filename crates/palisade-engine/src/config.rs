@@ -19,6 +19,8 @@
 //! inlineIgnores: true
 //! kubeVersion: "1.29"
 //! frameworks: [cis-1.12, nsa]  # score these (IDs or aliases); only their controls run
+//! namespaces:
+//!   critical: [payments, kube-system, "prod-*"]  # findings here rank higher (globs)
 //! ```
 //!
 //! Unknown fields and unknown control IDs are errors: a typo must never silently disable
@@ -52,6 +54,16 @@ pub struct Config {
     /// Frameworks to score, as `--framework` does; the flag adds to this list.
     #[serde(default)]
     pub frameworks: Vec<String>,
+    #[serde(default)]
+    pub namespaces: NamespacesConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamespacesConfig {
+    /// Namespaces (names or `*` globs) whose findings weigh more in the risk score.
+    #[serde(default)]
+    pub critical: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -148,6 +160,9 @@ impl Config {
             resolve_selector(selector)?;
         }
         crate::score::frameworks_named(&self.frameworks)?;
+        for pattern in &self.namespaces.critical {
+            crate::suppress::glob(pattern)?;
+        }
         for severity in self.controls.severity.values() {
             severity.parse::<Severity>()?;
         }

@@ -3,6 +3,7 @@
 //! with the compliance scores of the frameworks asked for.
 
 pub mod config;
+mod risk;
 mod scan;
 mod score;
 mod suppress;

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use globset::GlobMatcher;
 use palisade_controls::{Context, Control, ReadScope, Settings, Skip, Verdict};
 use palisade_core::{
     ControlSummary, Diagnostic, ExpiredException, Finding, FrameworkSpec, Inventory,
@@ -12,12 +13,15 @@ use palisade_core::{
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::risk::RiskSources;
 use crate::score::{frameworks_named, score_frameworks};
-use crate::suppress::{Exception, IGNORE_ANNOTATION, InlineIgnores};
+use crate::suppress::{Exception, IGNORE_ANNOTATION, InlineIgnores, glob};
 
 /// What to evaluate and how; built from the config file and command-line flags.
 pub struct Plan {
     pub controls: Vec<&'static dyn Control>,
+    /// Namespaces whose findings weigh more (`namespaces.critical` of the config file).
+    pub critical_namespaces: Vec<GlobMatcher>,
     /// The frameworks to score, in the order asked (config file first), without repeats.
     pub frameworks: Vec<&'static FrameworkSpec>,
     pub severity_overrides: HashMap<&'static str, Severity>,
@@ -117,8 +121,15 @@ impl Plan {
             .iter()
             .map(Exception::compile)
             .collect::<Result<Vec<_>, _>>()?;
+        let critical_namespaces = config
+            .namespaces
+            .critical
+            .iter()
+            .map(|pattern| glob(pattern))
+            .collect::<Result<_, _>>()?;
         Ok(Plan {
             controls,
+            critical_namespaces,
             frameworks,
             severity_overrides,
             settings,
@@ -299,7 +310,38 @@ pub struct Evaluator<'a> {
     inventory: &'a Inventory,
     cx: Context<'a>,
     /// Per planned control: the unavailable kinds among those it reads.
-    blocked: Vec<Vec<(&'a Unavailable, ReadScope)>>,
+    blocked: Vec<Gaps<'a>>,
+    risk: RiskSources<'a>,
+}
+
+/// The unavailable kinds among those a control reads, with how widely it reads each.
+pub(crate) type Gaps<'a> = Vec<(&'a Unavailable, ReadScope)>;
+
+/// The unavailable kinds of `inventory` that `control` reads.
+pub(crate) fn gaps_of<'a>(control: &dyn Control, inventory: &'a Inventory) -> Gaps<'a> {
+    control
+        .reads()
+        .iter()
+        .flat_map(|read| {
+            inventory
+                .unavailable
+                .iter()
+                .filter(move |u| u.group == read.group && u.kind == read.kind)
+                .map(move |u| (u, read.scope))
+        })
+        .collect()
+}
+
+/// The gap that keeps a control from judging `resource`, if any: a kind missing cluster-wide
+/// blocks every verdict; one missing in a namespace blocks verdicts on that namespace's
+/// resources, and every verdict of a check that looks cluster-wide.
+pub(crate) fn blocking<'a>(gaps: &Gaps<'a>, resource: &Resource) -> Option<&'a Unavailable> {
+    gaps.iter()
+        .find(|(gap, scope)| match &gap.namespace {
+            None => true,
+            Some(ns) => *scope == ReadScope::Cluster || resource.id.scope_namespace() == Some(ns),
+        })
+        .map(|(gap, _)| *gap)
 }
 
 /// What evaluating one resource produced.
@@ -316,19 +358,7 @@ impl<'a> Evaluator<'a> {
         let blocked = plan
             .controls
             .iter()
-            .map(|control| {
-                control
-                    .reads()
-                    .iter()
-                    .flat_map(|read| {
-                        inventory
-                            .unavailable
-                            .iter()
-                            .filter(move |u| u.group == read.group && u.kind == read.kind)
-                            .map(move |u| (u, read.scope))
-                    })
-                    .collect()
-            })
+            .map(|control| gaps_of(*control, inventory))
             .collect();
         Evaluator {
             plan,
@@ -339,6 +369,7 @@ impl<'a> Evaluator<'a> {
                 index,
             },
             blocked,
+            risk: RiskSources::new(plan, inventory),
         }
     }
 
@@ -371,19 +402,9 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// The unavailable kind that keeps control `index` from judging `resource`, if any: a kind
-    /// missing cluster-wide blocks every verdict; one missing in a namespace blocks verdicts on
-    /// that namespace's resources, and every verdict of a check that looks cluster-wide.
+    /// The unavailable kind that keeps planned control `index` from judging `resource`.
     fn blocking_gap(&self, index: usize, resource: &Resource) -> Option<&'a Unavailable> {
-        self.blocked[index]
-            .iter()
-            .find(|(gap, scope)| match &gap.namespace {
-                None => true,
-                Some(ns) => {
-                    *scope == ReadScope::Cluster || resource.id.scope_namespace() == Some(ns)
-                }
-            })
-            .map(|(gap, _)| *gap)
+        blocking(&self.blocked[index], resource)
     }
 
     /// Whether a resource is judged: not when it is only context, and not when a controller in
@@ -453,6 +474,9 @@ fn evaluate_resource(
         }
     }
     let mut findings = Vec::new();
+    let suppressed_before = tally.suppressed.len();
+    // Risk factors the planned controls showed while judging the resource.
+    let mut shown = RiskFactors::NONE;
     // One shared copy of the identity for all of this resource's findings, made on first need.
     let mut shared_id: Option<Arc<ResourceId>> = None;
     let mut id = || {
@@ -482,7 +506,10 @@ fn evaluate_resource(
                 summary.passed += 1;
                 continue;
             }
-            Ok(Verdict::Checked(v)) => v,
+            Ok(Verdict::Checked(v)) => {
+                shown |= run.risk.shown_by(index);
+                v
+            }
             Err(skip) => {
                 summary.not_evaluated += 1;
                 let location = skip
@@ -525,7 +552,8 @@ fn evaluate_resource(
                 remediation: meta.remediation,
                 aliases: meta.aliases,
                 fix: violation.fix.map(Box::new),
-                risk: Risk::new(severity, RiskFactors::NONE),
+                // Set below, once the resource's context is known.
+                risk: Risk::default(),
             };
             match &suppression {
                 Some(s) => tally.suppressed.push(SuppressedFinding {
@@ -534,6 +562,17 @@ fn evaluate_resource(
                 }),
                 None => findings.push(finding),
             }
+        }
+    }
+    if !findings.is_empty() || tally.suppressed.len() > suppressed_before {
+        // Once per resource, and only for one with findings: most of a scan's resources have
+        // none, and the context costs a few cross-resource checks.
+        let factors = run.risk.factors(cx, resource, shown, wanted);
+        let suppressed = tally.suppressed[suppressed_before..]
+            .iter_mut()
+            .map(|s| &mut s.finding);
+        for finding in findings.iter_mut().chain(suppressed) {
+            finding.risk = Risk::new(finding.severity, factors);
         }
     }
     if !findings.is_empty() {
@@ -909,6 +948,167 @@ mod tests {
             Vec::new(),
         );
         assert!(result.frameworks.is_empty());
+    }
+
+    /// A privileged Deployment `web` with three replicas in `namespace`.
+    fn privileged_deployment(namespace: &str) -> serde_json::Value {
+        serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": namespace},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}},
+                    "spec": {"automountServiceAccountToken": false, "containers": [{"name": "c", "image": "nginx:1.27",
+                        "securityContext": {"privileged": true}}]}}}
+        })
+    }
+
+    /// The same privileged Deployment twice: in `shop` published by a LoadBalancer Service
+    /// with no NetworkPolicy, in `back` behind a NetworkPolicy and published by nothing.
+    fn exposed_and_isolated() -> Inventory {
+        cluster_inventory(&[
+            privileged_deployment("back"),
+            serde_json::json!({
+                "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": {"name": "web", "namespace": "back"},
+                "spec": {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"]}
+            }),
+            privileged_deployment("shop"),
+            serde_json::json!({
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "web", "namespace": "shop"},
+                "spec": {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": 80}]}
+            }),
+        ])
+    }
+
+    fn risks_of(result: &ScanResult, control: &str) -> Vec<(String, u8, String)> {
+        result
+            .findings
+            .iter()
+            .filter(|f| f.control == control)
+            .map(|f| {
+                let namespace = f.resource.namespace.clone().unwrap_or_default();
+                (namespace, f.risk.score, f.risk.factors.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_exposed_unisolated_workload_outranks_the_same_one_behind_a_policy() {
+        let mut plan = Plan::new(&Config::default(), &PlanOptions::default()).unwrap();
+        plan.settings.inventory_complete = true;
+        let result = evaluate(&exposed_and_isolated(), &plan, Vec::new());
+        // 40 × 1.6 × 1.5 × 1.2 × 1.1 = 126.7 → 100; 40 × 1.5 × 1.1 = 66.
+        assert_eq!(
+            risks_of(&result, "POD-001"),
+            [
+                (
+                    "shop".into(),
+                    100,
+                    "exposed, privileged, no-network-policy, replicated".into()
+                ),
+                ("back".into(), 66, "privileged, replicated".into()),
+            ]
+        );
+        // Every finding of a resource shares its context; reports list them riskiest first.
+        assert!(
+            result
+                .findings
+                .windows(2)
+                .all(|w| w[0].risk.score >= w[1].risk.score)
+        );
+        let service = result
+            .findings
+            .iter()
+            .find(|f| f.resource.kind == "Service")
+            .expect("NET-001 reports the LoadBalancer");
+        assert!(service.risk.factors.contains(RiskFactors::EXPOSED));
+    }
+
+    #[test]
+    fn factors_do_not_depend_on_the_controls_selected() {
+        let inventory = exposed_and_isolated();
+        let mut everything = Plan::new(&Config::default(), &PlanOptions::default()).unwrap();
+        everything.settings.inventory_complete = true;
+        let mut one = plan_only("POD-001");
+        one.settings.inventory_complete = true;
+        let all = evaluate(&inventory, &everything, Vec::new());
+        let only = evaluate(&inventory, &one, Vec::new());
+        assert_eq!(risks_of(&all, "POD-001"), risks_of(&only, "POD-001"));
+    }
+
+    #[test]
+    fn critical_namespaces_from_the_config_raise_the_risk() {
+        let config = Config::parse("namespaces:\n  critical: [\"ba*\"]\n", "c").unwrap();
+        let options = PlanOptions {
+            only: vec!["POD-001".into()],
+            ..PlanOptions::default()
+        };
+        let plan = Plan::new(&config, &options).unwrap();
+        let result = evaluate(&exposed_and_isolated(), &plan, Vec::new());
+        let back = &risks_of(&result, "POD-001")[1];
+        // 40 × 1.5 × 1.3 × 1.1 = 85.8 → 86
+        assert_eq!(
+            back,
+            &(
+                "back".into(),
+                86,
+                "privileged, critical-namespace, replicated".into()
+            )
+        );
+        assert!(Config::parse("namespaces:\n  critical: [\"a[\"]\n", "c").is_err());
+    }
+
+    #[test]
+    fn excepted_findings_keep_their_risk_and_exceptions_do_not_hide_factors() {
+        let config = Config::parse(
+            "exceptions:\n  - controls: [POD-001, NET-009]\n    resources: [{namespace: shop}]\n    reason: meant to be public\n",
+            "c",
+        )
+        .unwrap();
+        let options = PlanOptions {
+            only: vec!["POD-001".into(), "NET-009".into()],
+            ..PlanOptions::default()
+        };
+        let plan = Plan::new(&config, &options).unwrap();
+        let result = evaluate(&exposed_and_isolated(), &plan, Vec::new());
+        let excepted = result
+            .suppressed
+            .iter()
+            .find(|s| s.finding.control == "POD-001")
+            .expect("the exception applies");
+        // NET-009's finding (the exposure itself) is excepted, yet the Deployment is still
+        // exposed, and its excepted findings carry that.
+        assert!(
+            result
+                .findings
+                .iter()
+                .all(|f| f.resource.namespace.as_deref() == Some("back"))
+        );
+        assert_eq!(excepted.finding.risk.score, 100);
+        assert!(excepted.finding.risk.factors.contains(RiskFactors::EXPOSED));
+    }
+
+    #[test]
+    fn a_factor_its_controls_cannot_judge_is_left_out() {
+        let mut inventory = exposed_and_isolated();
+        inventory.unavailable.push(Unavailable {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "Service".into(),
+            resource: "services".into(),
+            namespace: None,
+            reason: "403 Forbidden".into(),
+        });
+        let result = evaluate(&inventory, &plan_only("POD-001"), Vec::new());
+        // Neither Service can be read, so neither Deployment is known to be exposed.
+        assert_eq!(
+            risks_of(&result, "POD-001"),
+            [
+                ("back".into(), 66, "privileged, replicated".into()),
+                ("shop".into(), 66, "privileged, replicated".into()),
+            ]
+        );
     }
 
     #[test]

@@ -206,7 +206,7 @@ struct CompiledSelector {
     name: Option<GlobMatcher>,
 }
 
-fn glob(pattern: &str) -> Result<GlobMatcher, String> {
+pub(crate) fn glob(pattern: &str) -> Result<GlobMatcher, String> {
     Glob::new(pattern)
         .map(|g| g.compile_matcher())
         .map_err(|e| format!("invalid pattern `{pattern}`: {e}"))

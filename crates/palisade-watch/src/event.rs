@@ -5,7 +5,7 @@
 //! [`Finding`]'s own serialisation, carries `schemaVersion`, and is described in
 //! `docs/watch-events.md`. Any change to it is a new schema version.
 
-use palisade_core::{Finding, ObjectPath, Severity};
+use palisade_core::{Finding, ObjectPath, Risk, Severity};
 use serde::{Serialize, Serializer};
 
 /// The version of the JSON shape written by [`FindingEvent`]'s `Serialize`.
@@ -141,6 +141,7 @@ struct EventJson<'a> {
     path: &'a ObjectPath,
     message: &'a str,
     remediation: &'a str,
+    risk: Risk,
     #[serde(skip_serializing_if = "Option::is_none")]
     previous_severity: Option<Severity>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -177,6 +178,7 @@ impl Serialize for FindingEvent {
             path: &f.path,
             message: &f.message,
             remediation: f.remediation,
+            risk: f.risk,
             previous_severity: self.previous_severity,
             previous_message: self.previous_message.as_deref(),
         }
@@ -325,6 +327,7 @@ mod tests {
                 "path": "spec.template.spec.containers[0].securityContext.privileged",
                 "message": "container `app` sets privileged: true",
                 "remediation": "Remove privileged: true.",
+                "risk": {"score": 30, "factors": []},
                 "previousSeverity": "medium"
             })
         );

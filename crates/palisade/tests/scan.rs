@@ -78,7 +78,9 @@ fn text_output_shows_the_offending_line_like_a_compiler() {
         .stdout(predicate::str::contains("storefront.yaml:25:13"))
         .stdout(predicate::str::contains("privileged: true"))
         .stdout(predicate::str::contains("FINDINGS (1), riskiest first"))
-        .stdout(predicate::str::contains("risk 40"));
+        .stdout(predicate::str::contains(
+            "risk 100: exposed, privileged, dangerous-service-account, token-mounted",
+        ));
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! `palisade scan --framework`: compliance scores through the real binary, on fixtures whose
-//! counts are known by hand.
+//! Compliance scores (`palisade scan --framework`) and risk ranking through the real binary,
+//! on fixtures whose counts and context are known by hand.
 
 mod common;
 
@@ -151,4 +151,118 @@ fn every_format_shows_the_score() {
         sarif["runs"][0]["properties"]["frameworks"][0]["score"],
         95.8
     );
+}
+
+/// The same privileged Deployment twice: in `shop` a LoadBalancer Service publishes it and no
+/// NetworkPolicy selects it; in `back` a NetworkPolicy selects it and nothing publishes it.
+const EXPOSED: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  replicas: 3\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      automountServiceAccountToken: false\n      containers:\n        - name: app\n          image: nginx:1.27\n          securityContext:\n            privileged: true\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  type: LoadBalancer\n  selector: {app: web}\n  ports:\n    - port: 80\n";
+const ISOLATED: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: back\nspec:\n  replicas: 3\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      automountServiceAccountToken: false\n      containers:\n        - name: app\n          image: nginx:1.27\n          securityContext:\n            privileged: true\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web\n  namespace: back\nspec:\n  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n";
+
+/// Both Deployments, the isolated one in the file that sorts first (so only risk can put the
+/// exposed one ahead).
+fn two_deployments() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a-isolated.yaml", ISOLATED);
+    write(dir.path(), "b-exposed.yaml", EXPOSED);
+    dir
+}
+
+#[test]
+fn an_exposed_privileged_deployment_outranks_the_same_one_behind_a_policy() {
+    let dir = two_deployments();
+    let path = dir.path().to_str().unwrap();
+    let (report, _) = scan_json(&[path, "--complete-inventory", "--only", "POD-001"]);
+    let findings = report["findings"].as_array().unwrap();
+    let ranked: Vec<(&str, &Value)> = findings
+        .iter()
+        .map(|f| (f["resource"]["namespace"].as_str().unwrap(), &f["risk"]))
+        .collect();
+    assert_eq!(
+        ranked,
+        [
+            (
+                "shop",
+                &serde_json::json!({"score": 100, "factors": ["exposed", "privileged", "no-network-policy", "replicated"]})
+            ),
+            (
+                "back",
+                &serde_json::json!({"score": 66, "factors": ["privileged", "replicated"]})
+            ),
+        ]
+    );
+
+    let text = palisade()
+        .args(["scan", path, "--complete-inventory", "--only", "POD-001"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    let exposed = text
+        .find("risk 100: exposed, privileged, no-network-policy, replicated")
+        .expect("the text report names the factors");
+    let isolated = text.find("risk 66: privileged, replicated").unwrap();
+    assert!(exposed < isolated);
+
+    let sarif = palisade()
+        .args([
+            "scan",
+            path,
+            "--complete-inventory",
+            "--only",
+            "POD-001",
+            "--format",
+            "sarif",
+        ])
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let ranks: Vec<f64> = results
+        .iter()
+        .map(|r| r["rank"].as_f64().unwrap())
+        .collect();
+    assert_eq!(ranks, [100.0, 66.0]);
+    assert_eq!(results[0]["properties"]["risk"]["score"], 100);
+
+    let markdown = palisade()
+        .args([
+            "scan",
+            path,
+            "--complete-inventory",
+            "--only",
+            "POD-001",
+            "--format",
+            "markdown",
+        ])
+        .output()
+        .unwrap();
+    let markdown = String::from_utf8(markdown.stdout).unwrap();
+    assert!(
+        markdown
+            .contains("| 100 (exposed, privileged, no-network-policy, replicated) | critical |"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn risk_ranked_reports_are_byte_identical_across_runs() {
+    let dir = two_deployments();
+    let path = dir.path().to_str().unwrap();
+    for format in ["json", "sarif", "text", "markdown"] {
+        let run = || {
+            palisade()
+                .args([
+                    "scan",
+                    path,
+                    "--complete-inventory",
+                    "--framework",
+                    "nsa",
+                    "--format",
+                    format,
+                ])
+                .output()
+                .unwrap()
+                .stdout
+        };
+        assert_eq!(run(), run(), "{format} differs between runs");
+    }
 }

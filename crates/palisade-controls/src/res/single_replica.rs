@@ -4,15 +4,7 @@ use palisade_core::{
 
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
-
-/// The replicated kinds this control judges, as (API group, kind). Every API version counts.
-const REPLICATED: &[(&str, &str)] = &[
-    ("apps", "Deployment"),
-    ("apps", "StatefulSet"),
-    ("apps", "ReplicaSet"),
-    ("extensions", "Deployment"),
-    ("extensions", "ReplicaSet"),
-];
+use crate::workload::{has_replicas, replicas};
 
 declare_control! {
     /// ## What it checks
@@ -95,7 +87,7 @@ fn autoscaled(cx: &Context<'_>, resource: &Resource) -> bool {
 
 impl Check for SingleReplica {
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
-        if !REPLICATED.contains(&(resource.id.group(), resource.kind())) {
+        if !has_replicas(resource) {
             return Ok(Verdict::NotApplicable);
         }
         if let Some(metadata) = resource.root.map_field("metadata")? {
@@ -103,11 +95,7 @@ impl Check for SingleReplica {
                 return Ok(Verdict::NotApplicable);
             }
         }
-        let replicas = match resource.root.map_field("spec")? {
-            Some(spec) => spec.int_field("replicas")?,
-            None => None,
-        };
-        let message = match replicas {
+        let message = match replicas(resource)? {
             Some(n) if n == 0 || n >= 2 => return Ok(Verdict::pass()),
             _ if autoscaled(cx, resource) => return Ok(Verdict::pass()),
             None => format!(

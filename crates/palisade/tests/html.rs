@@ -248,6 +248,33 @@ fn the_report_reads_right_in_a_real_browser() {
     assert!(findings.contains("How to fix"), "{findings}");
     assert!(findings.contains("deploy/app.yaml:"), "{findings}");
 
+    // The riskiest finding comes first, with its risk and the context that raised it: the
+    // deployment runs on the host network with two replicas.
+    let first = eval(
+        &tab,
+        "(() => { const c = document.querySelector('article.finding'); return { \
+            risk: c.querySelector('.risk').innerText, \
+            factors: Array.from(c.querySelectorAll('.factors li')).map(l => l.innerText) }; })()",
+    );
+    let risk: u32 = first["risk"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("risk "))
+        .and_then(|r| r.parse().ok())
+        .unwrap_or_else(|| panic!("{first}"));
+    assert!(
+        (41..=100).contains(&risk),
+        "raised above the critical base of 40: {first}"
+    );
+    let factors: Vec<String> = serde_json::from_value(first["factors"].clone()).unwrap();
+    assert!(
+        factors.iter().any(|f| f.starts_with("privileged ×")),
+        "{factors:?}"
+    );
+    assert!(
+        factors.iter().any(|f| f.starts_with("replicated ×")),
+        "{factors:?}"
+    );
+
     // The hostile container name is shown as text and ran nothing.
     assert!(
         findings.contains("<script>window.pwned=1</script>"),

@@ -65,7 +65,7 @@ fn charts_count_what_the_result_holds() {
 }
 
 #[test]
-fn namespaces_beyond_the_top_ten_share_one_bar() {
+fn namespaces_beyond_the_top_ten_are_counted_in_the_title() {
     let mut result = testdata::result();
     result.findings = (0..12)
         .flat_map(|i| {

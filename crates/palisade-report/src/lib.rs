@@ -15,6 +15,7 @@ mod baseline;
 mod csv;
 mod diff;
 mod evidence;
+mod html;
 mod json;
 mod junit;
 mod markdown;
@@ -188,10 +189,11 @@ pub enum Format {
     PolicyReport,
     /// Prometheus text exposition, for a textfile collector.
     Prometheus,
+    Html,
 }
 
 impl Format {
-    pub const ALL: [Format; 9] = [
+    pub const ALL: [Format; 10] = [
         Format::Text,
         Format::Json,
         Format::Sarif,
@@ -201,6 +203,7 @@ impl Format {
         Format::OpenReports,
         Format::PolicyReport,
         Format::Prometheus,
+        Format::Html,
     ];
 
     pub fn name(self) -> &'static str {
@@ -214,12 +217,13 @@ impl Format {
             Format::OpenReports => "openreports",
             Format::PolicyReport => "policyreport",
             Format::Prometheus => "prometheus",
+            Format::Html => "html",
         }
     }
 
     /// Whether the format quotes lines of the scanned files (snippets), and so needs their text.
     pub fn quotes_source(self) -> bool {
-        matches!(self, Format::Text | Format::Sarif)
+        matches!(self, Format::Text | Format::Sarif | Format::Html)
     }
 
     /// File name used with `--output-dir`.
@@ -234,6 +238,7 @@ impl Format {
             Format::OpenReports => "palisade.openreports.json",
             Format::PolicyReport => "palisade.policyreport.json",
             Format::Prometheus => "palisade.prom",
+            Format::Html => "palisade.html",
         }
     }
 }
@@ -250,6 +255,7 @@ impl FromStr for Format {
         match s.to_ascii_lowercase().as_str() {
             "md" => Ok(Format::Markdown),
             "xml" => Ok(Format::Junit),
+            "htm" => Ok(Format::Html),
             lower => Format::ALL
                 .into_iter()
                 .find(|f| f.name() == lower)
@@ -270,7 +276,7 @@ pub struct TextOptions {
     pub color: bool,
 }
 
-/// Writes `input` in `format` to `out`. JSON, SARIF, text and CSV are streamed.
+/// Writes `input` in `format` to `out`. Text, JSON, SARIF, HTML and CSV are streamed.
 pub fn write(
     format: Format,
     input: &ReportInput<'_>,
@@ -287,6 +293,7 @@ pub fn write(
         Format::OpenReports => policyreport::write(policyreport::Api::OpenReports, input, out),
         Format::PolicyReport => policyreport::write(policyreport::Api::PolicyWg, input, out),
         Format::Prometheus => out.write_all(prometheus::render(input).as_bytes()),
+        Format::Html => html::write(input, out),
     }
 }
 

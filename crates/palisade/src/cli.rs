@@ -68,9 +68,9 @@ pub struct ScanArgs {
     )]
     pub exclude_namespaces: Vec<String>,
 
-    /// Output format; repeat for several: text, json, sarif, junit, markdown, csv, openreports
-    /// (OpenReports objects), policyreport (wgpolicyk8s.io PolicyReport objects), prometheus
-    /// (text exposition for a textfile collector).
+    /// Output format; repeat for several: text, json, sarif, junit, markdown, html, csv,
+    /// openreports (OpenReports objects), policyreport (wgpolicyk8s.io PolicyReport objects),
+    /// prometheus (text exposition for a textfile collector).
     #[arg(short, long = "format", value_name = "FORMAT", default_value = "text")]
     pub formats: Vec<String>,
     /// Write the report to this file instead of stdout (one format only).

@@ -4,7 +4,7 @@ use palisade_core::{Fix, Node, Segment, Span};
 use palisade_load::yaml::{Limits, parse_stream, split_documents};
 use serde_json::Value;
 
-use crate::plan::{DocumentPlan, Edit, Rejected, plan_document, text_order};
+use crate::plan::{DocumentPlan, Edit, Rejected, plan_document};
 use crate::yaml;
 
 /// A fix of the object that starts at `object` (the span of the object's root node, as the
@@ -210,15 +210,9 @@ fn fix_document(
 }
 
 fn edit_text(text: &str, original: &Value, plan: &DocumentPlan) -> Result<String, String> {
-    let ops = text_order(
-        plan.accepted
-            .iter()
-            .flat_map(|e| e.document_ops(original))
-            .collect(),
-    );
     let mut current_text = text.to_string();
     let mut current = original.clone();
-    for op in &ops {
+    for op in &plan.ops {
         current_text = yaml::apply(&current_text, &current, op)?;
         current = parse_one(&current_text)?.to_json();
     }

@@ -3,7 +3,7 @@
 use palisade_core::{Fix, FixOp, Segment};
 use serde_json::Value;
 
-use crate::tree;
+use crate::tree::{self, DocumentOp};
 
 /// A fix of one object, as the caller hands it over.
 #[derive(Clone, Debug)]
@@ -26,156 +26,153 @@ pub struct Rejected {
 /// What one document will become.
 #[derive(Debug)]
 pub struct DocumentPlan {
-    /// The fixes kept, in the order they are applied.
+    /// The fixes kept.
     pub accepted: Vec<Edit>,
     pub rejected: Vec<Rejected>,
+    /// The operations of the kept fixes, in the order they are applied.
+    pub ops: Vec<DocumentOp>,
     /// The object the edited text must parse back to.
     pub expected: Value,
 }
 
-fn applied(start: &Value, edits: &[&Edit]) -> Result<Value, String> {
-    let mut value = start.clone();
-    for edit in edits {
-        for op in &edit.fix.ops {
-            tree::apply(&mut value, &edit.prefix, op)?;
-        }
+impl Edit {
+    /// The operations with the object's place in its document in front of their paths.
+    pub fn document_ops(&self) -> Vec<DocumentOp> {
+        let full = |path: &palisade_core::ObjectPath| -> Vec<Segment<'static>> {
+            let mut out = self.prefix.clone();
+            out.extend(path.segments().into_iter().map(|s| match s {
+                Segment::Key(k) => Segment::Key(k.into_owned().into()),
+                Segment::Index(i) => Segment::Index(i),
+            }));
+            out
+        };
+        self.fix
+            .ops
+            .iter()
+            .map(|op| match op {
+                FixOp::Set { path, value } => DocumentOp::Set(full(path), value.clone()),
+                FixOp::Append { path, value } => DocumentOp::Append(full(path), value.clone()),
+                FixOp::Remove { path } => DocumentOp::Remove {
+                    path: full(path),
+                    floor: self.prefix.len(),
+                },
+            })
+            .collect()
+    }
+}
+
+/// Orders operations for editing: sets and appends first (their paths name list items as
+/// they were), then removals from the last item backwards, so no removal shifts the index of
+/// an item still to be edited. Identical operations are kept once.
+pub fn text_order(mut ops: Vec<DocumentOp>) -> Vec<DocumentOp> {
+    fn steps(path: &[Segment<'_>]) -> Vec<(u8, String, usize)> {
+        path.iter()
+            .map(|s| match s {
+                Segment::Key(k) => (0, k.to_string(), 0),
+                Segment::Index(i) => (1, String::new(), *i),
+            })
+            .collect()
+    }
+    let removal = |op: &DocumentOp| matches!(op, DocumentOp::Remove { .. });
+    ops.sort_by(|a, b| {
+        removal(a).cmp(&removal(b)).then_with(|| {
+            let (pa, pb) = (steps(a.path()), steps(b.path()));
+            if removal(a) { pb.cmp(&pa) } else { pa.cmp(&pb) }
+        })
+    });
+    ops.dedup();
+    ops
+}
+
+fn applied(original: &Value, ops: &[DocumentOp]) -> Result<Value, String> {
+    let mut value = original.clone();
+    for op in text_order(ops.to_vec()) {
+        tree::apply(&mut value, &op)?;
     }
     Ok(value)
 }
 
-/// Keeps each fix that changes the document and agrees with the fixes kept before it: two
-/// fixes agree when applying them in either order gives the same object. Edits are taken in
-/// control order so the choice is deterministic; identical edits (two findings asking for
-/// the same change) are kept once.
+fn starts_with(path: &[Segment<'_>], prefix: &[Segment<'_>]) -> bool {
+    path.len() >= prefix.len() && path.iter().zip(prefix).all(|(a, b)| a == b)
+}
+
+/// Whether both sets of operations keep their effect when applied together: each set value
+/// and appended item is there afterwards, and nothing is removed from under another edit.
+fn agree(original: &Value, a: &[DocumentOp], b: &[DocumentOp]) -> bool {
+    let both: Vec<DocumentOp> = a.iter().chain(b).cloned().collect();
+    let Ok(result) = applied(original, &both) else {
+        return false;
+    };
+    let removes_under = |ops: &[DocumentOp], others: &[DocumentOp]| {
+        ops.iter().any(|op| match op {
+            DocumentOp::Remove { path, .. } => others
+                .iter()
+                .any(|o| o != op && starts_with(o.path(), path)),
+            _ => false,
+        })
+    };
+    let kept = |op: &DocumentOp| match op {
+        DocumentOp::Set(path, value) => tree::lookup(&result, path) == Some(value),
+        DocumentOp::Append(path, value) => tree::lookup(&result, path)
+            .and_then(Value::as_array)
+            .is_some_and(|items| items.contains(value)),
+        DocumentOp::Remove { .. } => true,
+    };
+    !removes_under(a, b) && !removes_under(b, a) && both.iter().all(kept)
+}
+
+/// Keeps each fix that changes the document and agrees with the fixes kept before it (see
+/// [`agree`]). Edits are taken in control order so the choice is deterministic; identical
+/// edits (two findings asking for the same change) are kept once.
 pub fn plan_document(original: &Value, mut edits: Vec<Edit>) -> DocumentPlan {
     edits.sort_by(|a, b| {
-        (a.control, &a.prefix_key(), &a.fix.description).cmp(&(
+        (a.control, tree::display(&a.prefix), &a.fix.description).cmp(&(
             b.control,
-            &b.prefix_key(),
+            tree::display(&b.prefix),
             &b.fix.description,
         ))
     });
-    let mut accepted: Vec<Edit> = Vec::new();
+    let mut accepted: Vec<(Edit, Vec<DocumentOp>)> = Vec::new();
     let mut rejected = Vec::new();
-    let mut current = original.clone();
     for edit in edits {
+        let ops = edit.document_ops();
         let reject = |reason: String| Rejected {
             control: edit.control,
             description: edit.fix.description.to_string(),
             reason,
         };
-        let alone = match applied(original, &[&edit]) {
-            Ok(value) => value,
+        match applied(original, &ops) {
             Err(reason) => {
                 rejected.push(reject(reason));
                 continue;
             }
-        };
-        if accepted
-            .iter()
-            .any(|kept| kept.prefix == edit.prefix && kept.fix.ops == edit.fix.ops)
-        {
+            // The object already reads as fixed.
+            Ok(alone) if alone == *original => continue,
+            Ok(_) => {}
+        }
+        if accepted.iter().any(|(_, kept)| *kept == ops) {
             continue;
         }
-        let clash = accepted.iter().find(|kept| {
-            let one = applied(original, &[kept, &edit]);
-            let other = applied(original, &[&edit, kept]);
-            !matches!((one, other), (Ok(a), Ok(b)) if a == b)
-        });
-        if let Some(kept) = clash {
+        if let Some((kept, _)) = accepted
+            .iter()
+            .find(|(_, kept)| !agree(original, kept, &ops))
+        {
             rejected.push(reject(format!(
                 "conflicts with the fix of {} ({})",
                 kept.control, kept.fix.description
             )));
             continue;
         }
-        if alone == *original {
-            // The object already reads as fixed (the field is implied elsewhere).
-            continue;
-        }
-        match applied(&current, &[&edit]) {
-            Ok(next) => {
-                current = next;
-                accepted.push(edit);
-            }
-            Err(reason) => rejected.push(reject(reason)),
-        }
+        accepted.push((edit, ops));
     }
+    let ops = text_order(accepted.iter().flat_map(|(_, ops)| ops.clone()).collect());
+    let expected = applied(original, &ops).unwrap_or_else(|_| original.clone());
     DocumentPlan {
-        accepted,
+        accepted: accepted.into_iter().map(|(edit, _)| edit).collect(),
         rejected,
-        expected: current,
+        ops,
+        expected,
     }
-}
-
-impl Edit {
-    fn prefix_key(&self) -> String {
-        tree::display(&self.prefix)
-    }
-
-    /// The operations with the object's place in its document in front of their paths,
-    /// removals widened as [`tree::pruned_removal`] says.
-    pub(crate) fn document_ops(&self, document: &Value) -> Vec<DocumentOp> {
-        self.fix
-            .ops
-            .iter()
-            .map(|op| {
-                let full = |path: &palisade_core::ObjectPath| -> Vec<Segment<'static>> {
-                    let mut out = self.prefix.clone();
-                    out.extend(path.segments().iter().map(|s| match s {
-                        Segment::Key(k) => Segment::Key(k.to_string().into()),
-                        Segment::Index(i) => Segment::Index(*i),
-                    }));
-                    out
-                };
-                match op {
-                    FixOp::Set { path, value } => DocumentOp::Set(full(path), value.clone()),
-                    FixOp::Append { path, value } => DocumentOp::Append(full(path), value.clone()),
-                    FixOp::Remove { path } => DocumentOp::Remove(tree::pruned_removal(
-                        document,
-                        &full(path),
-                        self.prefix.len(),
-                    )),
-                }
-            })
-            .collect()
-    }
-}
-
-/// An operation on a whole document.
-#[derive(Clone, Debug, PartialEq)]
-pub enum DocumentOp {
-    Set(Vec<Segment<'static>>, Value),
-    Append(Vec<Segment<'static>>, Value),
-    Remove(Vec<Segment<'static>>),
-}
-
-/// Orders a document's operations for text editing: sets and appends first (their paths
-/// name items as they were), then removals from the last item backwards, so no removal
-/// shifts the index of an item still to be edited.
-pub fn text_order(mut ops: Vec<DocumentOp>) -> Vec<DocumentOp> {
-    let key = |op: &DocumentOp| -> (u8, Vec<(u8, String, usize)>) {
-        let (rank, path) = match op {
-            DocumentOp::Set(p, _) | DocumentOp::Append(p, _) => (0, p),
-            DocumentOp::Remove(p) => (1, p),
-        };
-        let steps = path
-            .iter()
-            .map(|s| match s {
-                Segment::Key(k) => (0, k.to_string(), 0),
-                Segment::Index(i) => (1, String::new(), *i),
-            })
-            .collect();
-        (rank, steps)
-    };
-    ops.sort_by(|a, b| {
-        let (ra, pa) = key(a);
-        let (rb, pb) = key(b);
-        ra.cmp(&rb)
-            .then_with(|| if ra == 1 { pb.cmp(&pa) } else { pa.cmp(&pb) })
-    });
-    ops.dedup();
-    ops
 }
 
 #[cfg(test)]
@@ -194,7 +191,7 @@ mod tests {
 
     #[test]
     fn conflicting_fixes_are_reported_and_the_first_kept() {
-        let doc = json!({"spec": {"a": true}});
+        let doc = json!({"kind": "Pod", "spec": {"a": true}});
         let set = Fix::set(
             "a off",
             FixSafety::Safe,
@@ -211,7 +208,7 @@ mod tests {
                 .reason
                 .contains("conflicts with the fix of POD-001")
         );
-        assert_eq!(plan.expected, json!({"spec": {"a": false}}));
+        assert_eq!(plan.expected, json!({"kind": "Pod", "spec": {"a": false}}));
     }
 
     #[test]
@@ -229,17 +226,47 @@ mod tests {
     }
 
     #[test]
-    fn removals_run_last_and_from_the_end() {
-        let ops = vec![
-            DocumentOp::Remove(vec![Segment::Key("v".into()), Segment::Index(0)]),
-            DocumentOp::Remove(vec![Segment::Key("v".into()), Segment::Index(2)]),
-            DocumentOp::Set(vec![Segment::Key("v".into()), Segment::Index(1)], json!(1)),
-        ];
-        let ordered = text_order(ops);
-        assert!(matches!(ordered[0], DocumentOp::Set(..)));
-        assert_eq!(
-            ordered[1],
-            DocumentOp::Remove(vec![Segment::Key("v".into()), Segment::Index(2)])
+    fn removals_of_several_items_of_one_list_all_apply() {
+        let doc = json!({"kind": "Pod", "add": ["A", "B", "C", "D"]});
+        let remove = |i: usize| {
+            edit(
+                "X-1",
+                Fix::remove(
+                    format!("remove {i}"),
+                    FixSafety::Safe,
+                    ObjectPath::parse(&format!("add[{i}]")),
+                ),
+            )
+        };
+        let plan = plan_document(&doc, vec![remove(0), remove(2), remove(3)]);
+        assert!(plan.rejected.is_empty(), "{:?}", plan.rejected);
+        assert_eq!(plan.expected, json!({"kind": "Pod", "add": ["B"]}));
+        let all = plan_document(&doc, (0..4).map(remove).collect());
+        assert_eq!(all.expected, json!({"kind": "Pod"}));
+    }
+
+    #[test]
+    fn an_edit_inside_a_removed_item_conflicts() {
+        let doc = json!({"kind": "Pod", "v": [{"a": 1}, {"a": 2}]});
+        let plan = plan_document(
+            &doc,
+            vec![
+                edit(
+                    "X-1",
+                    Fix::remove("remove", FixSafety::Safe, ObjectPath::parse("v[0]")),
+                ),
+                edit(
+                    "X-2",
+                    Fix::set(
+                        "set",
+                        FixSafety::Safe,
+                        ObjectPath::parse("v[0].a"),
+                        json!(3),
+                    ),
+                ),
+            ],
         );
+        assert_eq!(plan.rejected.len(), 1);
+        assert_eq!(plan.expected, json!({"kind": "Pod", "v": [{"a": 2}]}));
     }
 }

@@ -1,23 +1,46 @@
-//! Fixes applied to the object as data: what the edited text must parse back to, and whether
-//! two fixes of one object can both be applied.
+//! Operations on a document as data: what the edited text must parse back to.
 
-use palisade_core::{FixOp, ObjectPath, Segment};
+use palisade_core::{ObjectPath, Segment};
 use serde_json::{Map, Value};
+
+/// An operation on a whole document: the path starts at the document's root.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DocumentOp {
+    /// Set the value at the path, creating missing mappings.
+    Set(Vec<Segment<'static>>, Value),
+    /// Append to the list at the path, creating it when missing.
+    Append(Vec<Segment<'static>>, Value),
+    /// Remove the field or item at the path. `floor` is the depth of the object in its
+    /// document: see [`pruned_removal`].
+    Remove {
+        path: Vec<Segment<'static>>,
+        floor: usize,
+    },
+}
+
+impl DocumentOp {
+    pub fn path(&self) -> &[Segment<'static>] {
+        match self {
+            DocumentOp::Set(p, _)
+            | DocumentOp::Append(p, _)
+            | DocumentOp::Remove { path: p, .. } => p,
+        }
+    }
+}
 
 /// The path a removal really takes out. Removing the last field of a mapping, or the only
 /// item of a list, takes the emptied parent with it: a text edit cannot leave `key:` behind
 /// without turning an empty mapping into `null`, and Kubernetes reads both as absent. The
-/// widening stops at the object's own fields (`object_depth` is where the object sits in its
+/// widening stops at the object's own fields (`floor` is where the object sits in its
 /// document): a fix never removes the object.
-pub fn pruned_removal(
+pub fn pruned_removal<'p>(
     root: &Value,
-    path: &[Segment<'_>],
-    object_depth: usize,
-) -> Vec<Segment<'static>> {
-    let mut path: Vec<Segment<'static>> = path.iter().map(owned).collect();
-    while path.len() > object_depth + 1 {
-        let parent = lookup(root, &path[..path.len() - 1]);
-        let sole = match parent {
+    path: &'p [Segment<'static>],
+    floor: usize,
+) -> &'p [Segment<'static>] {
+    let mut len = path.len();
+    while len > floor + 1 {
+        let sole = match lookup(root, &path[..len - 1]) {
             Some(Value::Object(map)) => map.len() == 1,
             Some(Value::Array(items)) => items.len() == 1,
             _ => false,
@@ -25,16 +48,9 @@ pub fn pruned_removal(
         if !sole {
             break;
         }
-        path.pop();
+        len -= 1;
     }
-    path
-}
-
-fn owned(segment: &Segment<'_>) -> Segment<'static> {
-    match segment {
-        Segment::Key(k) => Segment::Key(k.to_string().into()),
-        Segment::Index(i) => Segment::Index(*i),
-    }
+    &path[..len]
 }
 
 pub fn lookup<'a>(root: &'a Value, path: &[Segment<'_>]) -> Option<&'a Value> {
@@ -44,38 +60,30 @@ pub fn lookup<'a>(root: &'a Value, path: &[Segment<'_>]) -> Option<&'a Value> {
     })
 }
 
-/// Why an operation cannot be applied to an object.
-pub type Refusal = String;
+fn lookup_mut<'a>(root: &'a mut Value, path: &[Segment<'_>]) -> Option<&'a mut Value> {
+    path.iter().try_fold(root, |node, segment| match segment {
+        Segment::Key(k) => node.as_object_mut()?.get_mut(k.as_ref()),
+        Segment::Index(i) => node.as_array_mut()?.get_mut(*i),
+    })
+}
 
-/// Applies one operation, with `prefix` (where the object sits in its document) in front of
-/// its path. Missing parent mappings are created; a missing list item is a refusal.
-pub fn apply(root: &mut Value, prefix: &[Segment<'_>], op: &FixOp) -> Result<(), Refusal> {
-    let full = |path: &ObjectPath| -> Vec<Segment<'static>> {
-        prefix
-            .iter()
-            .chain(path.segments().iter())
-            .map(owned)
-            .collect()
-    };
+/// Applies one operation. A missing list item on the way is a refusal.
+pub fn apply(root: &mut Value, op: &DocumentOp) -> Result<(), String> {
     match op {
-        FixOp::Set { path, value } => {
-            let path = full(path);
-            *slot(root, &path)? = value.clone();
-        }
-        FixOp::Append { path, value } => {
-            let path = full(path);
-            let list = slot(root, &path)?;
+        DocumentOp::Set(path, value) => *slot(root, path)? = value.clone(),
+        DocumentOp::Append(path, value) => {
+            let list = slot(root, path)?;
             if list.is_null() {
                 *list = Value::Array(Vec::new());
             }
             list.as_array_mut()
-                .ok_or_else(|| format!("`{}` is not a list", display(&path)))?
+                .ok_or_else(|| format!("`{}` is not a list", display(path)))?
                 .push(value.clone());
         }
-        FixOp::Remove { path } => {
-            let path = pruned_removal(root, &full(path), prefix.len());
+        DocumentOp::Remove { path, floor } => {
+            let path = pruned_removal(root, path, *floor).to_vec();
             let Some((last, parents)) = path.split_last() else {
-                return Err("cannot remove the whole object".into());
+                return Err("cannot remove the whole document".into());
             };
             match (lookup_mut(root, parents), last) {
                 (Some(Value::Object(map)), Segment::Key(k)) => {
@@ -92,15 +100,8 @@ pub fn apply(root: &mut Value, prefix: &[Segment<'_>], op: &FixOp) -> Result<(),
     Ok(())
 }
 
-fn lookup_mut<'a>(root: &'a mut Value, path: &[Segment<'_>]) -> Option<&'a mut Value> {
-    path.iter().try_fold(root, |node, segment| match segment {
-        Segment::Key(k) => node.as_object_mut()?.get_mut(k.as_ref()),
-        Segment::Index(i) => node.as_array_mut()?.get_mut(*i),
-    })
-}
-
 /// The value at `path`, creating missing (or null) mappings on the way.
-fn slot<'a>(root: &'a mut Value, path: &[Segment<'_>]) -> Result<&'a mut Value, Refusal> {
+fn slot<'a>(root: &'a mut Value, path: &[Segment<'_>]) -> Result<&'a mut Value, String> {
     let mut node = root;
     for (depth, segment) in path.iter().enumerate() {
         node = match segment {
@@ -138,30 +139,33 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn set(path: &str, value: Value) -> FixOp {
-        FixOp::Set {
-            path: ObjectPath::parse(path),
-            value,
-        }
+    fn path(text: &str) -> Vec<Segment<'static>> {
+        ObjectPath::parse(text)
+            .segments()
+            .into_iter()
+            .map(|s| match s {
+                Segment::Key(k) => Segment::Key(k.into_owned().into()),
+                Segment::Index(i) => Segment::Index(i),
+            })
+            .collect()
     }
 
     #[test]
     fn set_creates_parents_and_refuses_missing_items() {
         let mut doc = json!({"spec": {"containers": [{"name": "a"}]}});
-        apply(
-            &mut doc,
-            &[],
-            &set(
-                "spec.containers[0].securityContext.privileged",
-                json!(false),
-            ),
-        )
-        .unwrap();
+        let op = DocumentOp::Set(
+            path("spec.containers[0].securityContext.privileged"),
+            json!(false),
+        );
+        apply(&mut doc, &op).unwrap();
         assert_eq!(
             doc["spec"]["containers"][0]["securityContext"]["privileged"],
             json!(false)
         );
-        let refused = apply(&mut doc, &[], &set("spec.containers[3].name", json!("x")));
+        let refused = apply(
+            &mut doc,
+            &DocumentOp::Set(path("spec.containers[3].name"), json!("x")),
+        );
         assert!(refused.unwrap_err().contains("has no item 3"));
     }
 
@@ -169,24 +173,18 @@ mod tests {
     fn removal_takes_emptied_parents_but_not_the_object() {
         let mut doc =
             json!({"spec": {"hostNetwork": true, "volumes": [{"hostPath": {"path": "/"}}]}});
-        let op = FixOp::Remove {
-            path: ObjectPath::parse("spec.volumes[0].hostPath.path"),
+        let op = DocumentOp::Remove {
+            path: path("spec.volumes[0].hostPath.path"),
+            floor: 0,
         };
-        apply(&mut doc, &[], &op).unwrap();
+        apply(&mut doc, &op).unwrap();
         assert_eq!(doc, json!({"spec": {"hostNetwork": true}}));
-        let mut lone = json!({"spec": {"hostNetwork": true}});
-        let op = FixOp::Remove {
-            path: ObjectPath::parse("spec.hostNetwork"),
+        let mut lone = json!({"items": [{"spec": {"hostNetwork": true}}]});
+        let op = DocumentOp::Remove {
+            path: path("items[0].spec.hostNetwork"),
+            floor: 2,
         };
-        apply(&mut lone, &[], &op).unwrap();
-        assert_eq!(lone, json!({}));
-    }
-
-    #[test]
-    fn prefix_places_the_object_inside_its_document() {
-        let mut doc = json!({"items": [{"spec": {}}]});
-        let prefix = [Segment::Key("items".into()), Segment::Index(0)];
-        apply(&mut doc, &prefix, &set("spec.a", json!(1))).unwrap();
-        assert_eq!(doc, json!({"items": [{"spec": {"a": 1}}]}));
+        apply(&mut lone, &op).unwrap();
+        assert_eq!(lone, json!({"items": [{}]}));
     }
 }

@@ -18,9 +18,8 @@ use serde_json::Value;
 use yamlpatch::{Op, Patch, Style};
 use yamlpath::{Component, Document, Feature, Route};
 
-use crate::plan::DocumentOp;
 use crate::render::{self, Layout};
-use crate::tree;
+use crate::tree::{self, DocumentOp};
 
 fn route(path: &[Segment<'_>]) -> Route<'static> {
     Route::from(
@@ -58,7 +57,10 @@ pub fn apply(text: &str, current: &Value, op: &DocumentOp) -> Result<String, Str
             }
             Some(_) => Err(format!("`{}` is not a list", tree::display(path))),
         },
-        DocumentOp::Remove(path) => remove(&doc, path),
+        // Pruned against the document as it is now, as `tree::apply` does.
+        DocumentOp::Remove { path, floor } => {
+            remove(&doc, tree::pruned_removal(current, path, *floor))
+        }
     }
 }
 
@@ -69,7 +71,7 @@ fn patched(doc: &Document, path: &[Segment<'_>], operation: Op<'static>) -> Resu
     };
     yamlpatch::apply_yaml_patches(doc, &[patch])
         .map(|d| d.source().to_string())
-        .map_err(|e| e.to_string())
+        .map_err(|e| format!("cannot edit `{}`: {e}", tree::display(path)))
 }
 
 fn set(
@@ -199,6 +201,54 @@ fn append(doc: &Document, path: &[Segment<'_>], value: &Value) -> Result<String,
     }
 }
 
+/// Removes an entry that shares its line with a list item's dash (`- hostPort: 80`): the
+/// next entry of the item moves up onto the dash line. `None` when the entry has a line of
+/// its own, which `yamlpatch` removes whole.
+fn remove_first_entry_of_item(
+    doc: &Document,
+    path: &[Segment<'_>],
+) -> Result<Option<String>, String> {
+    let key = doc
+        .query_key_only(&route(path))
+        .map_err(|e| e.to_string())?;
+    let source = doc.source();
+    let key_start = key.location.byte_span.0;
+    let line_start = source[..key_start].rfind('\n').map_or(0, |i| i + 1);
+    let before = &source[line_start..key_start];
+    if !before.trim_start().starts_with('-') || !before.trim_start()[1..].trim().is_empty() {
+        return Ok(None);
+    }
+    let column = key_start - line_start;
+    let value = doc.query_pretty(&route(path)).map_err(|e| e.to_string())?;
+    // The next line that starts at the key's column holds the item's next entry.
+    let mut offset = source[value.location.byte_span.1..]
+        .find('\n')
+        .map_or(source.len(), |i| value.location.byte_span.1 + i + 1);
+    while offset < source.len() {
+        let line_end = source[offset..]
+            .find('\n')
+            .map_or(source.len(), |i| offset + i + 1);
+        let line = &source[offset..line_end];
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let content = line.trim();
+        if content.starts_with('#') {
+            return Err("a comment sits between the removed field and the next one".into());
+        }
+        if !content.is_empty() {
+            if indent != column {
+                return Err("the list item has no field to move up onto its dash line".into());
+            }
+            return Ok(Some(format!(
+                "{}{}",
+                &source[..key_start],
+                &source[offset + indent..]
+            )));
+        }
+        offset = line_end;
+    }
+    Err("the list item has no field to move up onto its dash line".into())
+}
+
 fn remove(doc: &Document, path: &[Segment<'_>]) -> Result<String, String> {
     let Some((last, parent)) = path.split_last() else {
         return Err("cannot remove the whole object".into());
@@ -206,7 +256,10 @@ fn remove(doc: &Document, path: &[Segment<'_>]) -> Result<String, String> {
     let container = feature(doc, parent)?;
     let style = Style::from_feature(&container, doc);
     match (last, style) {
-        (Segment::Key(_), Style::BlockMapping) => patched(doc, path, Op::Remove),
+        (Segment::Key(_), Style::BlockMapping) => match remove_first_entry_of_item(doc, path)? {
+            Some(text) => Ok(text),
+            None => patched(doc, path, Op::Remove),
+        },
         (Segment::Index(_), Style::BlockSequence) => {
             let item = feature(doc, path)?;
             let source = doc.source();

@@ -239,3 +239,24 @@ fn files_without_a_final_newline_do_not_gain_one() {
     let out = fix_text(text, edits(text, vec![(0, set("spec.a", json!(false)))]));
     assert_eq!(out.text, "spec:\n  a: false");
 }
+
+#[test]
+fn removing_the_field_on_a_dash_line_moves_the_next_field_up() {
+    let text = "ports:\n- hostPort: 6700\n  containerPort: 6700\n- hostPort: 6701 # x\n  containerPort: 6701\n";
+    let remove = |path: &str| Fix::remove("remove", FixSafety::Unsafe, ObjectPath::parse(path));
+    let out = fix_text(
+        text,
+        edits(
+            text,
+            vec![
+                (0, remove("ports[0].hostPort")),
+                (0, remove("ports[1].hostPort")),
+            ],
+        ),
+    );
+    assert!(out.rejected.is_empty(), "{:?}", out.rejected);
+    assert_eq!(
+        out.text,
+        "ports:\n- containerPort: 6700\n- containerPort: 6701\n"
+    );
+}

@@ -1,0 +1,302 @@
+//! `palisade fix`, end to end: the binary edits copies of fixtures and real manifests, and a
+//! rescan judges the result.
+//!
+//! - every control that declares a machine fix produces a diff on its failing fixtures, and
+//!   each diff is snapshotted (`snapshots/fix__<ID>.snap`);
+//! - `--diff` changes nothing and exits 1 when something is fixable; a second `fix` is a no-op;
+//! - over `../shared/corpus/realworld` and the PSS fail fixtures: after `fix --unsafe-fixes`,
+//!   no finding with a machine fix remains except those `fix` itself lists as refused, every
+//!   document still parses, documents whose object did not change are byte-identical, and
+//!   every comment line is still there, in order;
+//! - Polaris' own fix results (`mutated*.yaml`) are compared field by field with ours.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use common::*;
+use palisade_load::yaml::{Limits, parse_stream, split_documents};
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    repo_root().join("crates/palisade-controls/fixtures")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn fix(dir: &Path, args: &[&str]) -> (String, String, i32) {
+    let output = palisade()
+        .current_dir(dir)
+        .arg("fix")
+        .arg(".")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+        output.status.code().unwrap_or(-1),
+    )
+}
+
+fn controls() -> Vec<Value> {
+    let output = palisade()
+        .args(["controls", "--format", "json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn every_control_with_a_machine_fix_fixes_its_failing_fixtures() {
+    let mut missing = Vec::new();
+    for control in controls() {
+        let id = control["id"].as_str().unwrap();
+        if !matches!(control["fix"].as_str(), Some("safe" | "unsafe")) {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut any = false;
+        for entry in std::fs::read_dir(fixtures().join(id)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if name.starts_with("fail") {
+                std::fs::copy(&path, dir.path().join(&name)).unwrap();
+                any = true;
+            }
+        }
+        assert!(any, "{id} has no failing fixture");
+        let (diff, stderr, code) = fix(dir.path(), &["--diff", "--unsafe-fixes", "--only", id]);
+        if diff.is_empty() {
+            missing.push(format!("{id}: {stderr}"));
+            continue;
+        }
+        assert_eq!(code, 1, "{id}: --diff with something to fix exits 1");
+        insta::assert_snapshot!(id, diff);
+    }
+    assert!(
+        missing.is_empty(),
+        "controls that declare a fix but fix none of their failing fixtures:\n{}",
+        missing.join("\n")
+    );
+}
+
+const POD: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web   # the front end
+spec:
+  containers:
+    - name: app
+      image: \"nginx:1.27\"
+      securityContext:
+        allowPrivilegeEscalation: true
+";
+
+#[test]
+fn diff_changes_nothing_and_fix_applies_safe_fixes_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = write(dir.path(), "pod.yaml", POD);
+
+    let (diff, _, code) = fix(dir.path(), &["--diff", "--only", "POD-014"]);
+    assert_eq!(code, 1);
+    assert!(
+        diff.contains(
+            "-        allowPrivilegeEscalation: true\n+        allowPrivilegeEscalation: false\n"
+        ),
+        "{diff}"
+    );
+    assert_eq!(std::fs::read_to_string(&pod).unwrap(), POD);
+
+    let (summary, _, code) = fix(dir.path(), &[]);
+    assert_eq!(code, 0);
+    assert!(summary.contains("POD-014"), "{summary}");
+    assert!(
+        summary.contains("unsafe: rerun with --unsafe-fixes"),
+        "{summary}"
+    );
+    let fixed = std::fs::read_to_string(&pod).unwrap();
+    assert_eq!(fixed, POD.replace("Escalation: true", "Escalation: false"));
+
+    let (_, _, code) = fix(dir.path(), &["--diff"]);
+    assert_eq!(code, 0, "nothing safe is left to fix");
+    fix(dir.path(), &[]);
+    assert_eq!(std::fs::read_to_string(&pod).unwrap(), fixed);
+
+    let (report, _) = scan_json(&[pod.to_str().unwrap()]);
+    assert!(!controls_of(&report).contains(&"POD-014".to_string()));
+}
+
+#[test]
+fn rendered_and_needs_input_findings_are_listed_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = write(dir.path(), "pod.yaml", POD);
+    let (summary, _, _) = fix(dir.path(), &["--only", "RES-001,POD-014"]);
+    assert!(
+        summary.contains("needs a value only you know:\n    RES-001"),
+        "{summary}"
+    );
+    assert!(!std::fs::read_to_string(&pod).unwrap().contains("cpu"));
+}
+
+#[test]
+fn standard_input_is_refused() {
+    let output = palisade().args(["fix", "-"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Corpora
+// ---------------------------------------------------------------------------------------------
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+}
+
+fn comments(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with('#'))
+        .collect()
+}
+
+fn objects(text: &str) -> Vec<Option<Value>> {
+    split_documents(text)
+        .iter()
+        .map(|chunk| {
+            let mut docs = parse_stream(chunk.text, Limits::default());
+            match docs.len() {
+                1 => docs.remove(0).ok().map(|d| d.root.to_json()),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Fixes a copy of `corpus` with every fix, rescans it and checks the promises of `fix`.
+fn check_corpus(name: &str, corpus: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(corpus, dir.path());
+    let mut files = Vec::new();
+    yaml_files(dir.path(), &mut files);
+    let before: BTreeMap<PathBuf, String> = files
+        .iter()
+        .map(|f| (f.clone(), std::fs::read_to_string(f).unwrap()))
+        .collect();
+    let (scan_before, _) = scan_json(&[dir.path().to_str().unwrap()]);
+
+    let (summary, stderr, code) = fix(dir.path(), &["--unsafe-fixes"]);
+    assert_eq!(code, 0, "{name}: {stderr}");
+
+    let (scan_after, _) = scan_json(&[dir.path().to_str().unwrap()]);
+    let diagnostics = |r: &Value| r["diagnostics"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        diagnostics(&scan_after),
+        diagnostics(&scan_before),
+        "{name}: fixing must not break any document"
+    );
+
+    // A remaining finding with a machine fix must be one that `fix` listed as refused.
+    let refused: BTreeSet<&str> = summary
+        .split_once("Not fixed:")
+        .map(|(_, rest)| rest)
+        .unwrap_or("")
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let remaining: Vec<String> = scan_after["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["fix"].is_null())
+        .map(|f| f["control"].as_str().unwrap().to_string())
+        .filter(|c| !refused.contains(c.as_str()))
+        .collect();
+    assert!(
+        remaining.is_empty(),
+        "{name}: fixable findings remain that fix did not report: {remaining:?}\n{summary}"
+    );
+    let fixed_before = scan_before["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["fix"].is_null())
+        .count();
+
+    let mut changed = 0;
+    for (path, old) in &before {
+        let new = std::fs::read_to_string(path).unwrap();
+        if new == *old {
+            continue;
+        }
+        changed += 1;
+        let shown = path.strip_prefix(dir.path()).unwrap().display();
+        assert_eq!(
+            comments(old),
+            comments(&new),
+            "{name}: {shown} lost a comment"
+        );
+        let (old_objects, new_objects) = (objects(old), objects(&new));
+        assert_eq!(old_objects.len(), new_objects.len(), "{shown}: documents");
+        let (old_chunks, new_chunks) = (split_documents(old), split_documents(&new));
+        for (i, (a, b)) in old_objects.iter().zip(&new_objects).enumerate() {
+            assert!(
+                b.is_some() || a.is_none(),
+                "{shown}: document {i} no longer parses"
+            );
+            if a == b {
+                assert_eq!(
+                    old_chunks[i].text, new_chunks[i].text,
+                    "{shown}: document {i} changed"
+                );
+            }
+        }
+    }
+
+    let (diff, _, code) = fix(dir.path(), &["--unsafe-fixes", "--diff"]);
+    assert_eq!(
+        (diff.as_str(), code),
+        ("", 0),
+        "{name}: a second fix changes nothing"
+    );
+    eprintln!(
+        "{name}: {} files, {changed} changed; {fixed_before} findings had a machine fix\n{summary}",
+        before.len()
+    );
+}
+
+#[test]
+fn realworld_corpus_fixes_cleanly() {
+    if let Some(corpus) = shared("corpus/realworld") {
+        check_corpus("realworld", &corpus);
+    }
+}
+
+#[test]
+fn pss_fail_fixtures_fix_cleanly() {
+    for level in ["baseline", "restricted"] {
+        if let Some(corpus) = shared(&format!("corpus/pss/{level}/fail")) {
+            check_corpus(level, &corpus);
+        }
+    }
+}

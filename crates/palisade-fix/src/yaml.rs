@@ -7,7 +7,8 @@
 //!   [`crate::render`] in the document's own layout and inserted after the mapping's last line;
 //! - appending to a sequence: it refuses flow sequences and renders block items its own way;
 //! - removing a list item: its line-based removal leaves a dangling `-` for items that start
-//!   on a dash line.
+//!   on a dash line, and takes the whole line with an item of a flow sequence;
+//! - removing the field that shares a list item's dash line, for the same reason.
 //!
 //! Flow collections are only edited where the edit stays on their line. Anything else is
 //! refused with a reason rather than risked; the caller also checks that every edited
@@ -276,6 +277,23 @@ fn remove(doc: &Document, path: &[Segment<'_>]) -> Result<String, String> {
                     .map_or(source.len(), |i| end + i + 1)
             };
             Ok(format!("{}{}", &source[..dash_line_start], &source[end..]))
+        }
+        (Segment::Index(i), Style::FlowSequence) => {
+            // `[a, b, c]`: an item goes with the separator before it (the one after it, for
+            // the first item), so the others keep their spelling and quotes.
+            let span = |index: usize| -> Result<(usize, usize), String> {
+                let mut item = parent.to_vec();
+                item.push(Segment::Index(index));
+                Ok(feature(doc, &item)?.location.byte_span)
+            };
+            let (start, end) = span(*i)?;
+            let (from, to) = if *i > 0 {
+                (span(i - 1)?.1, end)
+            } else {
+                (start, span(1)?.0)
+            };
+            let source = doc.source();
+            Ok(format!("{}{}", &source[..from], &source[to..]))
         }
         _ => Err(format!(
             "cannot remove from the flow collection at `{}`",

@@ -260,3 +260,24 @@ fn removing_the_field_on_a_dash_line_moves_the_next_field_up() {
         "ports:\n- containerPort: 6700\n- containerPort: 6701\n"
     );
 }
+
+#[test]
+fn removing_items_of_a_flow_sequence_keeps_the_others_as_written() {
+    let text = "rules:\n- verbs: [\"get\", list, 'exec']\n  resources: [pods, nodes/proxy]\n";
+    let remove = |path: &str| Fix::remove("remove", FixSafety::Unsafe, ObjectPath::parse(path));
+    let out = fix_text(
+        text,
+        edits(
+            text,
+            vec![
+                (0, remove("rules[0].verbs[2]")),
+                (0, remove("rules[0].resources[0]")),
+            ],
+        ),
+    );
+    assert!(out.rejected.is_empty(), "{:?}", out.rejected);
+    assert_eq!(
+        out.text,
+        "rules:\n- verbs: [\"get\", list]\n  resources: [nodes/proxy]\n"
+    );
+}

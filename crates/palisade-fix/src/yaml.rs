@@ -46,8 +46,25 @@ fn feature<'d>(doc: &'d Document, path: &[Segment<'_>]) -> Result<Feature<'d>, S
         .ok_or_else(|| format!("`{}` is empty", tree::display(path)))
 }
 
-/// Applies one operation to `text`, whose object is `current`.
+fn comment_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(str::trim).filter(|l| l.starts_with('#'))
+}
+
+/// Applies one operation to `text`, whose object is `current`. An edit that would take a
+/// comment line with it (a comment inside a removed mapping) is refused: the comment may be
+/// the reason the field is there, and a person should decide.
 pub fn apply(text: &str, current: &Value, op: &DocumentOp) -> Result<String, String> {
+    let edited = edit(text, current, op)?;
+    if !comment_lines(text).eq(comment_lines(&edited)) {
+        return Err(format!(
+            "a comment sits inside `{}`; edit it by hand",
+            tree::display(op.path())
+        ));
+    }
+    Ok(edited)
+}
+
+fn edit(text: &str, current: &Value, op: &DocumentOp) -> Result<String, String> {
     let doc = Document::new(text).map_err(|e| format!("cannot edit this document: {e}"))?;
     match op {
         DocumentOp::Set(path, value) => set(&doc, current, path, value),

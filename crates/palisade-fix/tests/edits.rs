@@ -281,3 +281,20 @@ fn removing_items_of_a_flow_sequence_keeps_the_others_as_written() {
         "rules:\n- verbs: [\"get\", list]\n  resources: [nodes/proxy]\n"
     );
 }
+
+#[test]
+fn a_removal_that_would_take_a_comment_line_is_refused() {
+    let text = "kind: Pod\nspec:\n  volumes:\n  - name: v\n    hostPath:\n      # why this path\n      path: /x\n";
+    let fix = Fix::remove(
+        "remove",
+        FixSafety::Unsafe,
+        ObjectPath::parse("spec.volumes[0].hostPath"),
+    );
+    let out = fix_text(text, edits(text, vec![(0, fix)]));
+    assert_eq!(out.text, text);
+    assert!(
+        out.rejected[0].reason.contains("a comment sits inside"),
+        "{:?}",
+        out.rejected
+    );
+}

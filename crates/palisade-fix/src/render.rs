@@ -58,10 +58,27 @@ const RESERVED: &[&str] = &[
     "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~",
 ];
 
+/// Whether `s` is a quantity such as `100m` or `128Mi`: digits, an optional fraction, then a
+/// unit of letters that cannot make YAML read a number (`1e3`, `0x1F` stay quoted).
+fn is_plain_quantity(s: &str) -> bool {
+    let unit_at = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(unit_at);
+    !number.is_empty()
+        && number.starts_with(|c: char| c.is_ascii_digit())
+        && number.matches('.').count() <= 1
+        && !number.ends_with('.')
+        && !unit.is_empty()
+        && unit.chars().all(|c| c.is_ascii_alphabetic())
+        && !unit.starts_with(['e', 'E', 'x', 'X', 'o', 'O', 'b', 'B'])
+}
+
 /// A scalar as YAML text: plain when that reads back as the same string, JSON-quoted (which
 /// YAML reads as a double-quoted scalar) otherwise.
 pub fn scalar(value: &Value) -> String {
     match value {
+        Value::String(s) if is_plain_quantity(s) => s.clone(),
         Value::String(s) => {
             let plain = s
                 .chars()
@@ -160,6 +177,11 @@ mod tests {
         assert_eq!(scalar(&json!("RuntimeDefault")), "RuntimeDefault");
         assert_eq!(scalar(&json!("no")), "\"no\"");
         assert_eq!(scalar(&json!("1.0")), "\"1.0\"");
+        assert_eq!(scalar(&json!("100m")), "100m");
+        assert_eq!(scalar(&json!("1.5Gi")), "1.5Gi");
+        assert_eq!(scalar(&json!("1")), "\"1\"");
+        assert_eq!(scalar(&json!("1e3")), "\"1e3\"");
+        assert_eq!(scalar(&json!("0x1F")), "\"0x1F\"");
         assert_eq!(scalar(&json!("a: b")), "\"a: b\"");
         assert_eq!(scalar(&json!(false)), "false");
         assert_eq!(scalar(&json!(1000)), "1000");

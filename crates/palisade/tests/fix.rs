@@ -153,6 +153,43 @@ fn rendered_and_needs_input_findings_are_listed_not_written() {
 }
 
 #[test]
+fn values_only_the_user_knows_come_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = write(dir.path(), "pod.yaml", POD);
+    write(
+        dir.path(),
+        ".palisade.yaml",
+        "fix:\n  resources:\n    requests: { cpu: 100m }\n    limits: { cpu: '1' }\n",
+    );
+    let (summary, _, code) = fix(dir.path(), &["--only", "RES-001,RES-002,RES-003"]);
+    assert_eq!(code, 0);
+    // The request is safe; the limit is unsafe; memory has no value in the config.
+    assert!(summary.contains("Fixed 1 finding(s)"), "{summary}");
+    assert!(
+        summary.contains("unsafe: rerun with --unsafe-fixes:\n    RES-002"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("needs a value only you know:\n    RES-003"),
+        "{summary}"
+    );
+    let fixed = std::fs::read_to_string(&pod).unwrap();
+    assert!(
+        fixed.ends_with("      resources:\n        requests:\n          cpu: 100m\n"),
+        "{fixed}"
+    );
+
+    fix(dir.path(), &["--only", "RES-002", "--unsafe-fixes"]);
+    let fixed = std::fs::read_to_string(&pod).unwrap();
+    assert!(
+        fixed.ends_with(
+            "        requests:\n          cpu: 100m\n        limits:\n          cpu: \"1\"\n"
+        ),
+        "{fixed}"
+    );
+}
+
+#[test]
 fn standard_input_is_refused() {
     let output = palisade().args(["fix", "-"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));

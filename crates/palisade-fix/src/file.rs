@@ -160,11 +160,15 @@ fn fix_document(
     original: &Value,
     edits: Vec<Edit>,
 ) -> (String, Vec<Applied>, Vec<Rejected>) {
-    let plan = plan_document(original, edits);
-    let mut refused = plan.rejected.clone();
-    let mut plan = plan;
+    let mut plan = plan_document(original, edits);
+    let mut refused = std::mem::take(&mut plan.rejected);
+    let refuse = |edit: &Edit, reason: String| Rejected {
+        control: edit.control,
+        description: edit.fix.description.to_string(),
+        reason,
+    };
     loop {
-        match edit_text(text, original, &plan) {
+        let reason = match edit_text(text, original, &plan) {
             Ok(edited) => {
                 let applied = plan
                     .accepted
@@ -176,36 +180,29 @@ fn fix_document(
                     .collect();
                 return (edited, applied, refused);
             }
-            Err(reason) => {
-                // Find the edits that fail on their own; if none does, they fail together.
-                let (bad, good): (Vec<Edit>, Vec<Edit>) =
-                    plan.accepted.into_iter().partition(|e| {
-                        edit_text(text, original, &plan_document(original, vec![e.clone()]))
-                            .is_err()
-                    });
-                let culprits = if bad.is_empty() { good.clone() } else { bad };
-                for edit in &culprits {
-                    let reason =
-                        edit_text(text, original, &plan_document(original, vec![edit.clone()]))
-                            .err()
-                            .unwrap_or_else(|| reason.clone());
-                    refused.push(Rejected {
-                        control: edit.control,
-                        description: edit.fix.description.to_string(),
-                        reason,
-                    });
+            Err(reason) => reason,
+        };
+        // The edits that fail on their own go, and the rest are tried again; when none fails
+        // alone, they fail together and the document is left as it was.
+        let mut kept = Vec::new();
+        let mut failed_alone = false;
+        for edit in std::mem::take(&mut plan.accepted) {
+            match edit_text(text, original, &plan_document(original, vec![edit.clone()])) {
+                Ok(_) => kept.push(edit),
+                Err(own) => {
+                    failed_alone = true;
+                    refused.push(refuse(&edit, own));
                 }
-                if culprits.len() == good.len()
-                    && culprits
-                        .iter()
-                        .zip(&good)
-                        .all(|(a, b)| a.control == b.control)
-                {
-                    return (text.to_string(), Vec::new(), refused);
-                }
-                plan = plan_document(original, good);
             }
         }
+        if !failed_alone {
+            refused.extend(kept.iter().map(|e| refuse(e, reason.clone())));
+            return (text.to_string(), Vec::new(), refused);
+        }
+        if kept.is_empty() {
+            return (text.to_string(), Vec::new(), refused);
+        }
+        plan = plan_document(original, kept);
     }
 }
 

@@ -8,7 +8,7 @@
 
 mod diff;
 mod file;
-pub mod plan;
+mod plan;
 mod render;
 mod select;
 mod summary;

@@ -298,3 +298,21 @@ fn a_removal_that_would_take_a_comment_line_is_refused() {
         out.rejected
     );
 }
+
+#[test]
+fn a_fix_that_cannot_be_written_does_not_hold_back_the_others() {
+    let text = "spec:\n  securityContext:\n  a: true\n";
+    let fixes = vec![
+        (0, set("spec.securityContext.runAsNonRoot", json!(true))),
+        (0, set("spec.a", json!(false))),
+    ];
+    let out = fix_text(text, edits(text, fixes));
+    assert_eq!(out.text, "spec:\n  securityContext:\n  a: false\n");
+    assert_eq!(out.applied.len(), 1);
+    assert_eq!(out.rejected.len(), 1);
+    assert!(
+        out.rejected[0].reason.contains("is empty"),
+        "{:?}",
+        out.rejected
+    );
+}

@@ -206,6 +206,22 @@ fn fix_document(
     }
 }
 
+/// `text` with every line ending written `\r\n`: the lines an edit adds follow a Windows
+/// file's line endings.
+fn crlf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 32);
+    for line in text.split_inclusive('\n') {
+        match line.strip_suffix('\n') {
+            Some(body) => {
+                out.push_str(body.strip_suffix('\r').unwrap_or(body));
+                out.push_str("\r\n");
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
 fn edit_text(text: &str, original: &Value, plan: &DocumentPlan) -> Result<String, String> {
     let mut current_text = text.to_string();
     let mut current = original.clone();
@@ -213,9 +229,21 @@ fn edit_text(text: &str, original: &Value, plan: &DocumentPlan) -> Result<String
         current_text = yaml::apply(&current_text, &current, op)?;
         current = parse_one(&current_text)?.to_json();
     }
+    // A file written with `\r\n` throughout gets its new lines the same way; one that mixes
+    // both is left as the edit wrote it, so no untouched line changes.
+    if text.contains('\n')
+        && text
+            .split_inclusive('\n')
+            .all(|l| !l.ends_with('\n') || l.ends_with("\r\n"))
+    {
+        current_text = crlf(&current_text);
+    }
     // yamlpatch ends what it writes with a newline; a file that had none keeps it that way.
     if !text.ends_with('\n') && current_text.ends_with('\n') {
         current_text.pop();
+        if current_text.ends_with('\r') {
+            current_text.pop();
+        }
     }
     if current != plan.expected {
         return Err("the edited text would not read back as the fixed object".into());

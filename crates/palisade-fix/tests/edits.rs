@@ -316,3 +316,25 @@ fn a_fix_that_cannot_be_written_does_not_hold_back_the_others() {
         out.rejected
     );
 }
+
+#[test]
+fn windows_line_endings_are_kept_on_new_lines() {
+    let text = "spec:\r\n  containers:\r\n  - name: a\r\n    image: x\r\n";
+    let out = fix_text(
+        text,
+        edits(
+            text,
+            vec![(
+                0,
+                set(
+                    "spec.containers[0].securityContext.privileged",
+                    json!(false),
+                ),
+            )],
+        ),
+    );
+    assert_eq!(
+        out.text,
+        "spec:\r\n  containers:\r\n  - name: a\r\n    image: x\r\n    securityContext:\r\n      privileged: false\r\n"
+    );
+}

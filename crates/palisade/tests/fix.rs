@@ -190,6 +190,34 @@ fn values_only_the_user_knows_come_from_the_config() {
 }
 
 #[test]
+fn objects_rendered_by_kustomize_are_listed_not_edited() {
+    let has = |tool: &str| {
+        std::process::Command::new(tool)
+            .arg("version")
+            .output()
+            .is_ok()
+    };
+    if !has("kubectl") && !has("kustomize") {
+        eprintln!("SKIPPED: neither kubectl nor kustomize is installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pod = write(dir.path(), "app/pod.yaml", POD);
+    write(
+        dir.path(),
+        "app/kustomization.yaml",
+        "resources:\n  - pod.yaml\n",
+    );
+    let (summary, stderr, code) = fix(&dir.path().join("app"), &["--only", "POD-014"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        summary.contains("rendered from a chart/kustomization:\n    POD-014"),
+        "{summary}"
+    );
+    assert_eq!(std::fs::read_to_string(pod).unwrap(), POD);
+}
+
+#[test]
 fn standard_input_is_refused() {
     let output = palisade().args(["fix", "-"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));

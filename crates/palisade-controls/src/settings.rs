@@ -1,5 +1,6 @@
 //! Settings the checks read: target Kubernetes version, registry allow-list, custom workloads.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -53,6 +54,15 @@ pub struct WorkloadKind {
     pub pod_spec_path: Vec<String>,
 }
 
+/// Container resource values the user chose for `palisade fix` (config `fix.resources`): with
+/// one set, RES-001 to RES-004 attach a fix that writes it; without, the finding needs input.
+/// Keys are resource names (`cpu`, `memory`), values Kubernetes quantities as written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResourceValues {
+    pub requests: BTreeMap<String, String>,
+    pub limits: BTreeMap<String, String>,
+}
+
 /// What the checks may be configured with.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -68,6 +78,7 @@ pub struct Settings {
     pub inventory_complete: bool,
     /// The day of the scan, for checks that compare dates (a Kubernetes release's end of life).
     pub today: jiff::civil::Date,
+    pub fix_resources: ResourceValues,
 }
 
 impl Default for Settings {
@@ -78,6 +89,7 @@ impl Default for Settings {
             workload_kinds: Vec::new(),
             inventory_complete: false,
             today: jiff::Zoned::now().date(),
+            fix_resources: ResourceValues::default(),
         }
     }
 }

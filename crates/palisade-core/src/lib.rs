@@ -25,7 +25,7 @@ pub use digest::{sha256, to_hex};
 pub use finding::{Finding, Fix, FixOp, FixSafety, Location, Violation, fingerprint};
 pub use framework::{Assessment, Coverage, FrameworkSpec, Requirement, Section};
 pub use index::{DerivedFrom, DerivedLookups, IndexTables, InventoryIndex};
-pub use path::ObjectPath;
+pub use path::{ObjectPath, Segment};
 pub use resource::{
     Inventory, Origin, Resource, ResourceId, Source, SourceId, Unavailable, is_document_marker,
 };

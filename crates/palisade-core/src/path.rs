@@ -16,8 +16,9 @@ use crate::value::{Node, Span};
 #[serde(transparent)]
 pub struct ObjectPath(Arc<str>);
 
-#[derive(Debug, PartialEq, Eq)]
-enum Segment<'a> {
+/// One step of an [`ObjectPath`]: a mapping key or a list index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment<'a> {
     Key(std::borrow::Cow<'a, str>),
     Index(usize),
 }
@@ -76,7 +77,8 @@ impl ObjectPath {
         ObjectPath(Arc::from(format!("{}[{index}]", self.0)))
     }
 
-    fn segments(&self) -> Vec<Segment<'_>> {
+    /// The steps of this path, root first. A malformed step is left out.
+    pub fn segments(&self) -> Vec<Segment<'_>> {
         let s: &str = &self.0;
         let bytes = s.as_bytes();
         let mut out = Vec::new();

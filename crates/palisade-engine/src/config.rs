@@ -21,6 +21,10 @@
 //! frameworks: [cis-1.12, nsa]  # score these (IDs or aliases); only their controls run
 //! namespaces:
 //!   critical: [payments, kube-system, "prod-*"]  # findings here rank higher (globs)
+//! fix:                         # values only you know, for `palisade fix` (RES-001 to RES-004)
+//!   resources:
+//!     requests: { cpu: 100m, memory: 128Mi }
+//!     limits: { memory: 256Mi }
 //! ```
 //!
 //! Unknown fields and unknown control IDs are errors: a typo must never silently disable
@@ -56,6 +60,8 @@ pub struct Config {
     pub frameworks: Vec<String>,
     #[serde(default)]
     pub namespaces: NamespacesConfig,
+    #[serde(default)]
+    pub fix: FixConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +80,24 @@ pub struct ControlsConfig {
     pub disable: Vec<String>,
     #[serde(default)]
     pub severity: BTreeMap<String, String>,
+}
+
+/// Values `palisade fix` writes where a fix needs the user's choice.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixConfig {
+    #[serde(default)]
+    pub resources: ResourcesConfig,
+}
+
+/// Container resource requests and limits, by resource name (`cpu`, `memory`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesConfig {
+    #[serde(default)]
+    pub requests: BTreeMap<String, String>,
+    #[serde(default)]
+    pub limits: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -174,6 +198,19 @@ impl Config {
                 level.parse::<Severity>()?;
             }
         }
+        let resources = &self.fix.resources;
+        for (key, value) in resources.requests.iter().chain(&resources.limits) {
+            if key != "cpu" && key != "memory" {
+                return Err(format!(
+                    "fix.resources: `{key}` is not a resource Palisade fixes (cpu, memory)"
+                ));
+            }
+            if value.trim().is_empty() {
+                return Err(format!(
+                    "fix.resources: `{key}` needs a quantity, e.g. 100m or 128Mi"
+                ));
+            }
+        }
         for exception in &self.exceptions {
             if exception.reason.trim().is_empty() {
                 return Err(format!(
@@ -236,6 +273,22 @@ mod tests {
             config.workload_kinds()[0].pod_spec_path,
             ["spec", "template", "spec"]
         );
+    }
+
+    #[test]
+    fn fix_resource_values_are_read_and_checked() {
+        let config = Config::parse(
+            "fix:\n  resources:\n    requests: { cpu: 100m }\n    limits: { memory: 256Mi }\n",
+            "c",
+        )
+        .unwrap();
+        assert_eq!(config.fix.resources.requests["cpu"], "100m");
+        assert_eq!(config.fix.resources.limits["memory"], "256Mi");
+        let err = Config::parse("fix:\n  resources:\n    limits: { gpu: '1' }\n", "c").unwrap_err();
+        assert!(err.contains("`gpu` is not a resource"), "{err}");
+        let err =
+            Config::parse("fix:\n  resources:\n    requests: { cpu: '' }\n", "c").unwrap_err();
+        assert!(err.contains("needs a quantity"), "{err}");
     }
 
     #[test]

@@ -113,6 +113,10 @@ impl Plan {
             .allowed_registries
             .extend(options.allowed_registries.iter().cloned());
         settings.workload_kinds = config.workload_kinds();
+        settings.fix_resources = palisade_controls::ResourceValues {
+            requests: config.fix.resources.requests.clone(),
+            limits: config.fix.resources.limits.clone(),
+        };
         let today = options.today.unwrap_or_else(|| jiff::Zoned::now().date());
         settings.today = today;
 

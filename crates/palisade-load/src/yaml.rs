@@ -121,13 +121,16 @@ pub fn parse_stream(text: &str, limits: Limits) -> Vec<Result<Document, Document
     out
 }
 
-struct Chunk<'a> {
-    text: &'a str,
+/// The text of one document of a stream, as split at `---` lines.
+pub struct Chunk<'a> {
+    pub text: &'a str,
     /// Number of lines before the chunk in the whole text.
-    first_line: u32,
+    pub first_line: u32,
 }
 
-fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+/// Splits a stream at its `---` lines; each chunk keeps its marker line, so the chunks put
+/// back together are the text. `palisade-fix` edits one chunk at a time this way.
+pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
     let mut start = 0usize;
     let mut start_line = 0u32;

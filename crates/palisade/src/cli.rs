@@ -30,6 +30,9 @@ pub enum Command {
     /// Compare two JSON reports (`scan --format json`): findings new and resolved, the count per
     /// severity, and each framework's score when the reports have them.
     Diff(DiffArgs),
+    /// Fix findings in manifest files, keeping comments and layout: safe fixes by default,
+    /// unsafe ones with --unsafe-fixes; --diff shows the changes without writing them.
+    Fix(FixArgs),
     /// Print the documentation of a control (by ID or by another tool's ID).
     Explain {
         /// A control ID (POD-001) or an alias (C-0057, KSV-0017, CKV_K8S_16, privileged-container).
@@ -143,6 +146,27 @@ pub struct ScanArgs {
     /// When to colour terminal output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Files or directories to fix (directories recursively).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Print a unified diff of the fixes and change nothing. Exits with status 1 when there is
+    /// something to fix, so CI can fail on fixable findings.
+    #[arg(long)]
+    pub diff: bool,
+    /// Also apply fixes that may change how the application behaves (runAsNonRoot,
+    /// readOnlyRootFilesystem, removing host namespaces or hostPath volumes, …).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Configuration file (default: `.palisade.yaml` found upward from the first path); its
+    /// control selection, settings and exceptions apply as in `scan`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

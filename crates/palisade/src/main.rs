@@ -4,6 +4,7 @@ mod catalog_view;
 mod cli;
 mod cluster;
 mod diff;
+mod fix;
 mod framework_view;
 mod scan;
 mod watch;
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
         Command::Frameworks(args) => framework_view::run(&args),
         Command::Explain { control } => catalog_view::explain(&control),
         Command::Diff(args) => diff::run(&args),
+        Command::Fix(args) => fix::run(&args),
     };
     match outcome {
         Ok(code) => code,

@@ -2,7 +2,7 @@ use std::net::IpAddr;
 
 use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Violation};
 
-use super::service::{describe_ports, is_service, ports, service_spec};
+use super::service::{describe_ports, is_service, ports, service_spec, to_cluster_ip};
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
@@ -97,8 +97,9 @@ declare_control! {
     /// Use `type: ClusterIP` for anything only the cluster needs, and publish web traffic
     /// through an Ingress or Gateway. When a LoadBalancer is required, limit
     /// `loadBalancerSourceRanges` to the clients that need it, or ask the cloud provider for an
-    /// internal load balancer. Changing the type changes who can reach the service, so
-    /// Palisade offers no automatic fix.
+    /// internal load balancer. Changing the type changes who can reach the service, so the
+    /// machine fix (`type: ClusterIP`, dropping node ports and the load balancer fields the API
+    /// server would refuse) is unsafe: `palisade fix --unsafe-fixes` applies it.
     ///
     /// ## References
     /// - NSA-CISA Kubernetes Hardening Guide: network separation and hardening
@@ -112,7 +113,7 @@ declare_control! {
         pss: None,
         aliases: &[kubescape("C-0256"), kube_linter("exposed-services")],
         remediation: "Use type ClusterIP unless the service must be reached from outside the cluster; otherwise restrict loadBalancerSourceRanges or use an internal load balancer.",
-        fix: FixAvailability::None,
+        fix: FixAvailability::Unsafe,
     }
 }
 
@@ -225,7 +226,10 @@ impl Check for LoadBalancerService {
             format!("{exposed} to any address (no loadBalancerSourceRanges)")
         };
         let path = ObjectPath::root().keys(&["spec", "type"]);
-        Ok(Verdict::Checked(vec![Violation::new(path, message)]))
+        let fix = to_cluster_ip(spec, &ports);
+        Ok(Verdict::Checked(vec![
+            Violation::new(path, message).with_fix(fix),
+        ]))
     }
 }
 

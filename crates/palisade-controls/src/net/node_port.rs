@@ -1,6 +1,6 @@
 use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Violation};
 
-use super::service::{ServicePort, is_service, ports, service_spec};
+use super::service::{ServicePort, is_service, ports, service_spec, to_cluster_ip};
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
@@ -44,7 +44,8 @@ declare_control! {
     /// a LoadBalancer with restricted source ranges when it is not HTTP. If a NodePort is
     /// truly needed (for an external load balancer you manage), firewall the node ports so
     /// only that load balancer can reach them. Changing the type changes who can reach the
-    /// service, so Palisade offers no automatic fix.
+    /// service, so the machine fix (`type: ClusterIP` without node ports) is unsafe:
+    /// `palisade fix --unsafe-fixes` applies it.
     ///
     /// ## References
     /// - NSA-CISA Kubernetes Hardening Guide: network separation and hardening
@@ -58,7 +59,7 @@ declare_control! {
         pss: None,
         aliases: &[kube_score("service-type"), kube_linter("exposed-services"), kubescape("C-0256")],
         remediation: "Use type ClusterIP behind an Ingress or Gateway; if a NodePort is unavoidable, firewall the node ports to the clients that need them.",
-        fix: FixAvailability::None,
+        fix: FixAvailability::Unsafe,
     }
 }
 
@@ -89,6 +90,9 @@ impl Check for NodePortService {
             format!("Service of type NodePort opens a port on every node for {opened}")
         };
         let path = ObjectPath::root().keys(&["spec", "type"]);
-        Ok(Verdict::Checked(vec![Violation::new(path, message)]))
+        let fix = to_cluster_ip(spec, &ports);
+        Ok(Verdict::Checked(vec![
+            Violation::new(path, message).with_fix(fix),
+        ]))
     }
 }

@@ -1,6 +1,6 @@
 //! What the Service controls share: recognising a core Service and describing its ports.
 
-use palisade_core::{Node, Resource};
+use palisade_core::{Fix, FixOp, FixSafety, Node, ObjectPath, Resource};
 
 use crate::control::Skip;
 
@@ -64,5 +64,48 @@ pub(super) fn describe_ports(ports: &[ServicePort<'_>]) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+    }
+}
+
+/// Fields only a NodePort or LoadBalancer Service may carry; the API server rejects a
+/// ClusterIP Service that keeps them.
+const EXTERNAL_ONLY_FIELDS: &[&str] = &[
+    "allocateLoadBalancerNodePorts",
+    "externalTrafficPolicy",
+    "healthCheckNodePort",
+    "loadBalancerClass",
+    "loadBalancerIP",
+    "loadBalancerSourceRanges",
+];
+
+/// The fix of the exposure controls: the Service becomes `type: ClusterIP`, and the fields
+/// the API server only accepts on externally reachable Services (node ports included) go.
+/// Unsafe: clients outside the cluster lose the service.
+pub(super) fn to_cluster_ip(spec: &Node, ports: &[ServicePort<'_>]) -> Fix {
+    let spec_path = ObjectPath::root().key("spec");
+    let mut ops = vec![FixOp::Set {
+        path: spec_path.key("type"),
+        value: "ClusterIP".into(),
+    }];
+    ops.extend(
+        EXTERNAL_ONLY_FIELDS
+            .iter()
+            .filter(|field| spec.get(field).is_some())
+            .map(|field| FixOp::Remove {
+                path: spec_path.key(field),
+            }),
+    );
+    ops.extend(
+        ports
+            .iter()
+            .filter(|p| p.node.get("nodePort").is_some())
+            .map(|p| FixOp::Remove {
+                path: spec_path.key("ports").index(p.index).key("nodePort"),
+            }),
+    );
+    Fix {
+        description: "make the Service type ClusterIP".into(),
+        safety: FixSafety::Unsafe,
+        ops,
     }
 }

@@ -1,4 +1,6 @@
-use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
+use palisade_core::{
+    Family, Fix, FixAvailability, FixSafety, ObjectPath, Resource, Severity, Violation,
+};
 
 use super::binding::{Binding, RoleRef, Subject};
 use super::effective::Effective;
@@ -61,7 +63,8 @@ declare_control! {
     /// ## How to fix
     /// Replace the subject with the users, groups or ServiceAccounts that need the role. To
     /// publish something to every client on purpose, bind a role that grants only that (for
-    /// example `get` on one named ConfigMap) and record why in an exception.
+    /// example `get` on one named ConfigMap) and record why in an exception. The machine fix
+    /// (unsafe: whoever relied on the grant loses it) removes the subject from the binding.
     ///
     /// ## References
     /// - Kubernetes documentation, RBAC: default roles and role bindings; anonymous requests
@@ -75,7 +78,7 @@ declare_control! {
         pss: None,
         aliases: &[kubescape("C-0262"), kubescape("C-0265"), trivy("KSV-0122"), trivy("KSV-01011")],
         remediation: "Bind the role to the identities that need it instead of system:anonymous, system:unauthenticated or system:authenticated.",
-        fix: FixAvailability::None,
+        fix: FixAvailability::Unsafe,
     }
 }
 
@@ -139,13 +142,20 @@ impl Check for AnonymousBinding {
             .iter()
             .filter_map(|s| {
                 let who = everyone(s)?;
-                Some(Violation::new(
-                    s.name_path(),
-                    format!(
-                        "grants {role_ref} {} to {s}, which is {who}{consequence}",
-                        binding.scope()
-                    ),
-                ))
+                Some(
+                    Violation::new(
+                        s.name_path(),
+                        format!(
+                            "grants {role_ref} {} to {s}, which is {who}{consequence}",
+                            binding.scope()
+                        ),
+                    )
+                    .with_fix(Fix::remove(
+                        "remove the subject from the binding",
+                        FixSafety::Unsafe,
+                        ObjectPath::root().key("subjects").index(s.index),
+                    )),
+                )
             })
             .collect();
         Ok(Verdict::Checked(violations))

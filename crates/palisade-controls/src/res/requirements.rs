@@ -8,7 +8,7 @@
 //! `LimitRange` that is part of the same scan. Pod-level resources (`spec.resources`), when
 //! set, cover every container.
 
-use palisade_core::{Node, Resource, TypeError, Value, Violation};
+use palisade_core::{Fix, FixSafety, Node, Resource, TypeError, Value, Violation};
 
 use crate::control::{Context, Reads, Skip, Verdict};
 use crate::workload::{ContainerKind, pod_spec};
@@ -114,6 +114,18 @@ fn defaulting_limit_range<'a>(
         .map(|lr| lr.id.name.as_str())
 }
 
+/// The value the config gives `palisade fix` for `bound` of `compute`, and how safe writing
+/// it is: a request only reserves capacity, but a limit throttles CPU or kills a container
+/// that goes over it, so writing one is unsafe.
+fn configured(cx: &Context<'_>, bound: Bound, compute: Compute) -> Option<(String, FixSafety)> {
+    let values = &cx.settings.fix_resources;
+    let (list, safety) = match bound {
+        Bound::Request => (&values.requests, FixSafety::Safe),
+        Bound::Limit => (&values.limits, FixSafety::Unsafe),
+    };
+    list.get(compute.key).map(|v| (v.clone(), safety))
+}
+
 /// The shared check: every init and regular container must set `bound` of `compute`, or get
 /// it from a default. Ephemeral containers are not judged: the API does not let them set
 /// resources.
@@ -181,8 +193,8 @@ pub(super) fn check(
         let path = container
             .path
             .keys(&["resources", bound.field(), compute.key]);
-        violations.push(Violation::new(
-            path,
+        let violation = Violation::new(
+            path.clone(),
             format!(
                 "{} sets {described} {} {} (resources.{}.{})",
                 container.label(),
@@ -191,7 +203,20 @@ pub(super) fn check(
                 bound.field(),
                 compute.key
             ),
-        ));
+        );
+        violations.push(match configured(cx, bound, compute) {
+            Some((value, safety)) => violation.with_fix(Fix::set(
+                format!(
+                    "set the {} {} chosen in the config",
+                    compute.noun,
+                    bound.noun()
+                ),
+                safety,
+                path,
+                value.into(),
+            )),
+            None => violation,
+        });
     }
     Ok(Verdict::Checked(violations))
 }

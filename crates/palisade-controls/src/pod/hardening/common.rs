@@ -50,6 +50,8 @@ pub(super) struct HostPathVolume<'a> {
     pub host_path: &'a str,
     /// Where `hostPath.path` is in the object.
     pub path: ObjectPath,
+    /// Where the volume is in the object.
+    pub volume: ObjectPath,
 }
 
 /// The pod's `hostPath` volumes, in order. A volume whose `hostPath` has no `path` is skipped:
@@ -69,6 +71,7 @@ pub(super) fn host_path_volumes<'a>(
             name: volume_name(volume)?,
             host_path: text,
             path: path.keys(&["hostPath", "path"]),
+            volume: path,
         });
     }
     Ok(out)
@@ -88,14 +91,17 @@ pub(super) fn judge_host_paths<Why: Display>(
     for volume in host_path_volumes(&pod)? {
         let components = path_components(volume.host_path);
         if let Some(why) = judge(&components) {
-            violations.push(Violation::new(
-                volume.path,
-                format!(
-                    "volume `{}` mounts host path {}, {why}",
-                    volume.name,
-                    display_path(&components)
-                ),
-            ));
+            violations.push(
+                Violation::new(
+                    volume.path.clone(),
+                    format!(
+                        "volume `{}` mounts host path {}, {why}",
+                        volume.name,
+                        display_path(&components)
+                    ),
+                )
+                .with_fix(crate::pod::host_path_to_empty_dir(&volume.volume)),
+            );
         }
     }
     Ok(Verdict::Checked(violations))

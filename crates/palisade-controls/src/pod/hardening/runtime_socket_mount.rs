@@ -87,7 +87,8 @@ declare_control! {
     /// Remove the volume. Build images with a daemonless builder that runs unprivileged, and
     /// read container metadata through the Kubernetes API. A node agent that truly needs the
     /// socket should run in a dedicated, tightly controlled namespace with a recorded
-    /// exception. There is no machine fix: removing the volume changes what the workload can do.
+    /// exception. The machine fix is unsafe (`palisade fix --unsafe-fixes`): the volume becomes an
+    /// `emptyDir` of the same name, which takes the runtime away from a workload that needs it.
     ///
     /// ## References
     /// - CIS Kubernetes Benchmark 5.2.11 (minimise hostPath volumes)
@@ -102,7 +103,7 @@ declare_control! {
         pss: None,
         aliases: &[kubescape("C-0074"), trivy("KSV-0006"), checkov("CKV_K8S_27"), kube_linter("docker-sock")],
         remediation: "Remove the hostPath volume that exposes the container runtime socket; use the Kubernetes API or a daemonless builder instead.",
-        fix: FixAvailability::None,
+        fix: FixAvailability::Unsafe,
     }
 }
 

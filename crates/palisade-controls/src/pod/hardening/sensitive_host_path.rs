@@ -154,7 +154,8 @@ declare_control! {
     /// ## How to fix
     /// Replace the hostPath volume with a ConfigMap, Secret, projected or emptyDir volume.
     /// Node agents that must read host state should mount the narrowest path possible,
-    /// read-only, and run under a recorded exception. There is no machine fix.
+    /// read-only, and run under a recorded exception. The machine fix is unsafe: the volume
+    /// becomes an `emptyDir` of the same name.
     ///
     /// ## References
     /// - CIS Kubernetes Benchmark 5.2.11 (minimise hostPath volumes)
@@ -168,7 +169,7 @@ declare_control! {
         pss: None,
         aliases: &[trivy("KSV-0121"), kube_linter("sensitive-host-mounts")],
         remediation: "Replace the hostPath volume with a ConfigMap, Secret or emptyDir volume, or mount the narrowest non-sensitive path read-only.",
-        fix: FixAvailability::None,
+        fix: FixAvailability::Unsafe,
     }
 }
 

@@ -35,8 +35,10 @@ declare_control! {
     /// Use a volume type that does not expose the node: `emptyDir` for scratch space, a
     /// `persistentVolumeClaim` for data that must survive the pod, `configMap` or `secret` for
     /// configuration. Node agents that truly need host files belong in an exempted namespace.
-    /// Palisade does not rewrite the volume itself, because the right replacement depends on
-    /// what the application stores there.
+    /// Palisade's machine fix (unsafe, applied with `palisade fix --unsafe-fixes`) turns the
+    /// volume into an `emptyDir` of the same name, so the mounts stay valid; whether the
+    /// application still works without the node's files, or needs a claim instead, is for you
+    /// to judge.
     ///
     /// ## References
     /// - Kubernetes Pod Security Standards, baseline: HostPath Volumes
@@ -50,7 +52,7 @@ declare_control! {
         pss: Some(PssLevel::Baseline),
         aliases: &[kubescape("C-0048"), trivy("KSV-0023"), polaris("hostPathSet")],
         remediation: "Replace the hostPath volume with emptyDir, a PersistentVolumeClaim, a ConfigMap or a Secret; keep node agents that need host files in an exempted namespace.",
-        fix: FixAvailability::None,
+        fix: FixAvailability::Unsafe,
     }
 }
 
@@ -72,7 +74,10 @@ impl Check for HostPathVolumes {
                 Some(dir) => format!("volume `{name}` mounts the node's {dir} through hostPath"),
                 None => format!("volume `{name}` is a hostPath volume"),
             };
-            violations.push(Violation::new(path.key("hostPath"), message));
+            violations.push(
+                Violation::new(path.key("hostPath"), message)
+                    .with_fix(crate::pod::host_path_to_empty_dir(&path)),
+            );
         }
         Ok(Verdict::Checked(violations))
     }

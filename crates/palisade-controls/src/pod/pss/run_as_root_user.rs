@@ -1,5 +1,6 @@
 use palisade_core::{
-    Family, FixAvailability, Node, ObjectPath, PssLevel, Resource, Severity, Violation,
+    Family, Fix, FixAvailability, FixOp, FixSafety, Node, ObjectPath, PssLevel, Resource, Severity,
+    Violation,
 };
 
 use super::common::{policy_at_least, user_namespaced};
@@ -38,7 +39,9 @@ declare_control! {
     /// ## How to fix
     /// Choose a non-zero user ID the application can run as (the image's own user, or a
     /// dedicated high UID) and set it in `runAsUser`, or remove the field and let the image
-    /// decide. Palisade cannot pick the user for you, so there is no automatic fix.
+    /// decide. Palisade cannot pick the user for you; its machine fix (unsafe) takes the
+    /// second way: it removes `runAsUser: 0` and sets `runAsNonRoot: true`, so a container whose
+    /// image runs as root is refused at start instead of running as root.
     ///
     /// ## References
     /// - Kubernetes Pod Security Standards, restricted: Running as Non-root user
@@ -52,7 +55,7 @@ declare_control! {
         pss: Some(PssLevel::Restricted),
         aliases: &[trivy("KSV-0105")],
         remediation: "Set runAsUser to a non-zero user ID the application can run as, or remove runAsUser: 0 and let the image's non-root user apply.",
-        fix: FixAvailability::NeedsInput,
+        fix: FixAvailability::Unsafe,
     }
 }
 
@@ -68,10 +71,28 @@ fn check_context(
     if sc.int_field("runAsUser")? != Some(0) {
         return Ok(None);
     }
-    Ok(Some(Violation::new(
-        path.key("runAsUser"),
-        format!("{owner} sets runAsUser: 0 (root)"),
-    )))
+    // Without the field the image's user applies; runAsNonRoot makes the kubelet refuse to
+    // start the container if that user is root, rather than let it run as root quietly.
+    let fix = Fix {
+        description: "remove runAsUser: 0 and require a non-root user".into(),
+        safety: FixSafety::Unsafe,
+        ops: vec![
+            FixOp::Set {
+                path: path.key("runAsNonRoot"),
+                value: true.into(),
+            },
+            FixOp::Remove {
+                path: path.key("runAsUser"),
+            },
+        ],
+    };
+    Ok(Some(
+        Violation::new(
+            path.key("runAsUser"),
+            format!("{owner} sets runAsUser: 0 (root)"),
+        )
+        .with_fix(fix),
+    ))
 }
 
 impl Check for RunAsRootUser {

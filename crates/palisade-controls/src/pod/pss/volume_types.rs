@@ -56,8 +56,9 @@ declare_control! {
     /// ## How to fix
     /// Let a cluster administrator define the storage as a PersistentVolume (or a CSI storage
     /// class) and claim it with a `persistentVolumeClaim`. Use `emptyDir` for scratch space and
-    /// an init container instead of `gitRepo`. There is no automatic fix: the replacement
-    /// depends on the storage.
+    /// an init container instead of `gitRepo`. A `hostPath` volume has an unsafe machine fix
+    /// (it becomes an `emptyDir` of the same name); the other types have none, because their
+    /// replacement depends on the storage.
     ///
     /// ## References
     /// - Kubernetes Pod Security Standards, restricted: Volume Types
@@ -70,7 +71,7 @@ declare_control! {
         pss: Some(PssLevel::Restricted),
         aliases: &[trivy("KSV-0028")],
         remediation: "Use only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected or secret volumes; claim other storage through a PersistentVolumeClaim.",
-        fix: FixAvailability::None,
+        fix: FixAvailability::Unsafe,
     }
 }
 
@@ -97,13 +98,19 @@ impl Check for VolumeTypes {
                 .get("name")
                 .and_then(Node::as_str)
                 .unwrap_or("<unnamed>");
-            violations.push(Violation::new(
+            let violation = Violation::new(
                 path.key(&first.key),
                 format!(
                     "volume `{name}` is of type {}, which the restricted level does not allow",
                     first.key
                 ),
-            ));
+            );
+            // Only a hostPath has a replacement that needs no storage decision.
+            violations.push(if first.key == "hostPath" {
+                violation.with_fix(crate::pod::host_path_to_empty_dir(&path))
+            } else {
+                violation
+            });
         }
         Ok(Verdict::Checked(violations))
     }

@@ -1,0 +1,24 @@
+//! Findings → edits: fixes applied to manifest files without disturbing what they do not fix.
+//!
+//! The caller hands over, per file, the fixes it wants applied and where each object starts.
+//! [`fix_text`] splits the text into documents, keeps the fixes of each document that agree
+//! with each other ([`plan`]), edits the text ([`yaml`]) and accepts a document's new text only
+//! if it parses back to exactly the object the fixes describe ([`tree`]). Documents without
+//! fixes, and every byte outside the edited fields, are left as they were.
+
+mod diff;
+mod file;
+mod plan;
+mod render;
+mod select;
+mod summary;
+mod tree;
+mod write;
+mod yaml;
+
+pub use diff::unified_diff;
+pub use file::{Applied, FileFix, ObjectEdit, fix_text};
+pub use plan::Rejected;
+pub use select::{NotFixed, decide};
+pub use summary::Summary;
+pub use write::write_atomically;

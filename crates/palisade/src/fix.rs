@@ -94,15 +94,17 @@ fn select(inventory: &Inventory, plan: &Plan, unsafe_fixes: bool) -> Selection {
 fn reload(inventory: &mut Inventory, id: SourceId, text: String) {
     inventory.resources.retain(|r| r.origin.source != Some(id));
     inventory.sources[id].text = text.into();
-    let mut diagnostics = Vec::new();
+    // The file's own problems were reported when it was first loaded; said again here they
+    // would repeat once per pass, with lines of the edited text. An edit adds none: each edited
+    // document was re-parsed before it was kept.
+    let mut already_reported = Vec::new();
     palisade_load::load_source(
         inventory,
         id,
         Limits::default(),
         &|_| None,
-        &mut diagnostics,
+        &mut already_reported,
     );
-    warn(&diagnostics);
 }
 
 pub fn run(args: &FixArgs) -> Result<ExitCode, String> {

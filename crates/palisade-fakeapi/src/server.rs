@@ -1171,6 +1171,9 @@ async fn run_watch(job: WatchJob, tx: mpsc::Sender<Bytes>) {
     let mut ticker = tokio::time::interval(job.bookmark_interval.max(Duration::from_millis(10)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
+    // Changes made between the request and the subscription above raised no notification
+    // this receiver saw, yet they are in the history after `cursor`: read it once up front.
+    changes.mark_changed();
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(deadline) => break,

@@ -63,6 +63,37 @@ pub struct ResourceValues {
     pub limits: BTreeMap<String, String>,
 }
 
+/// The lists that replace `*` in the rules of one Role or ClusterRole (config `fix.rbac`):
+/// what its subjects actually use. A list left empty replaces nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuleValues {
+    pub verbs: Vec<String>,
+    pub resources: Vec<String>,
+    pub api_groups: Vec<String>,
+}
+
+/// [`RuleValues`] per role, keyed `ClusterRole/<name>`, `Role/<namespace>/<name>`, or
+/// `Role/<name>` for a Role of that name in any namespace. With a role's lists set, RBAC-001
+/// attaches a fix that writes them in place of its wildcards; without, the finding needs input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RbacValues {
+    pub roles: BTreeMap<String, RuleValues>,
+}
+
+impl RbacValues {
+    /// The lists configured for a role of `kind` (`Role` or `ClusterRole`): the namespaced key
+    /// first, then the bare name for a Role.
+    pub fn for_role(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&RuleValues> {
+        let exact = match (kind, namespace) {
+            ("Role", Some(ns)) => format!("Role/{ns}/{name}"),
+            _ => format!("{kind}/{name}"),
+        };
+        self.roles
+            .get(&exact)
+            .or_else(|| (kind == "Role").then(|| self.roles.get(&format!("Role/{name}")))?)
+    }
+}
+
 /// What the checks may be configured with.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -79,6 +110,7 @@ pub struct Settings {
     /// The day of the scan, for checks that compare dates (a Kubernetes release's end of life).
     pub today: jiff::civil::Date,
     pub fix_resources: ResourceValues,
+    pub fix_rbac: RbacValues,
 }
 
 impl Default for Settings {
@@ -90,6 +122,7 @@ impl Default for Settings {
             inventory_complete: false,
             today: jiff::Zoned::now().date(),
             fix_resources: ResourceValues::default(),
+            fix_rbac: RbacValues::default(),
         }
     }
 }

@@ -21,10 +21,16 @@
 //! frameworks: [cis-1.12, nsa]  # score these (IDs or aliases); only their controls run
 //! namespaces:
 //!   critical: [payments, kube-system, "prod-*"]  # findings here rank higher (globs)
-//! fix:                         # values only you know, for `palisade fix` (RES-001 to RES-004)
-//!   resources:
+//! fix:                         # values only you know, for `palisade fix`
+//!   resources:                 # RES-001 to RES-004
 //!     requests: { cpu: 100m, memory: 128Mi }
 //!     limits: { memory: 256Mi }
+//!   rbac:                      # RBAC-001: what replaces `*` in a role's rules
+//!     roles:
+//!       ClusterRole/ci-deployer:         # or Role/<namespace>/<name>, Role/<name>
+//!         verbs: [get, list, watch, patch]
+//!         resources: [deployments, services]
+//!         apiGroups: [apps, ""]
 //! ```
 //!
 //! Unknown fields and unknown control IDs are errors: a typo must never silently disable
@@ -88,6 +94,85 @@ pub struct ControlsConfig {
 pub struct FixConfig {
     #[serde(default)]
     pub resources: ResourcesConfig,
+    #[serde(default)]
+    pub rbac: RbacConfig,
+}
+
+/// The verbs, resources and API groups each role's subjects actually use, by
+/// `ClusterRole/<name>`, `Role/<namespace>/<name>` or `Role/<name>`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RbacConfig {
+    #[serde(default)]
+    pub roles: BTreeMap<String, RoleRulesConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RoleRulesConfig {
+    #[serde(default)]
+    pub verbs: Vec<String>,
+    #[serde(default)]
+    pub resources: Vec<String>,
+    #[serde(default)]
+    pub api_groups: Vec<String>,
+}
+
+impl RbacConfig {
+    /// Every key names a role, and every list is explicit: a `*` would replace a wildcard
+    /// with itself.
+    fn validate(&self) -> Result<(), String> {
+        for (key, lists) in &self.roles {
+            let parts: Vec<&str> = key.split('/').collect();
+            let well_formed = match parts.as_slice() {
+                ["ClusterRole", name] | ["Role", name] => !name.is_empty(),
+                ["Role", namespace, name] => !namespace.is_empty() && !name.is_empty(),
+                _ => false,
+            };
+            if !well_formed {
+                return Err(format!(
+                    "fix.rbac.roles: `{key}` should be ClusterRole/<name>, Role/<namespace>/<name> or Role/<name>"
+                ));
+            }
+            let named = [
+                ("verbs", &lists.verbs),
+                ("resources", &lists.resources),
+                ("apiGroups", &lists.api_groups),
+            ];
+            if named.iter().all(|(_, list)| list.is_empty()) {
+                return Err(format!(
+                    "fix.rbac.roles.{key}: give at least one of verbs, resources, apiGroups"
+                ));
+            }
+            for (field, list) in named {
+                if let Some(bad) = list.iter().find(|item| {
+                    item.contains('*') || (field != "apiGroups" && item.trim().is_empty())
+                }) {
+                    return Err(format!(
+                        "fix.rbac.roles.{key}.{field}: `{bad}` is not an explicit item"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn values(&self) -> palisade_controls::RbacValues {
+        palisade_controls::RbacValues {
+            roles: self
+                .roles
+                .iter()
+                .map(|(key, lists)| {
+                    let values = palisade_controls::RuleValues {
+                        verbs: lists.verbs.clone(),
+                        resources: lists.resources.clone(),
+                        api_groups: lists.api_groups.clone(),
+                    };
+                    (key.clone(), values)
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Container resource requests and limits, by resource name (`cpu`, `memory`).
@@ -211,6 +296,7 @@ impl Config {
                 ));
             }
         }
+        self.fix.rbac.validate()?;
         for exception in &self.exceptions {
             if exception.reason.trim().is_empty() {
                 return Err(format!(
@@ -273,6 +359,48 @@ mod tests {
             config.workload_kinds()[0].pod_spec_path,
             ["spec", "template", "spec"]
         );
+    }
+
+    #[test]
+    fn fix_rbac_lists_are_read_and_checked() {
+        let config = Config::parse(
+            "fix:\n  rbac:\n    roles:\n      ClusterRole/ci:\n        verbs: [get, list]\n        apiGroups: ['', apps]\n      Role/shop/app: { resources: [pods] }\n",
+            "c",
+        )
+        .unwrap();
+        let values = config.fix.rbac.values();
+        assert_eq!(values.roles["ClusterRole/ci"].verbs, ["get", "list"]);
+        assert_eq!(values.roles["ClusterRole/ci"].api_groups, ["", "apps"]);
+        assert_eq!(
+            values
+                .for_role("Role", Some("shop"), "app")
+                .unwrap()
+                .resources,
+            ["pods"]
+        );
+        assert!(values.for_role("Role", Some("other"), "app").is_none());
+        for (bad, says) in [
+            (
+                "Deployment/x: { verbs: [get] }",
+                "should be ClusterRole/<name>",
+            ),
+            (
+                "Role/a/b/c: { verbs: [get] }",
+                "should be ClusterRole/<name>",
+            ),
+            ("ClusterRole/x: {}", "give at least one"),
+            ("ClusterRole/x: { verbs: ['*'] }", "is not an explicit item"),
+            (
+                "ClusterRole/x: { resources: ['*/scale'] }",
+                "is not an explicit item",
+            ),
+            ("ClusterRole/x: { verbs: [''] }", "is not an explicit item"),
+            ("ClusterRole/x: { verb: [get] }", "unknown field"),
+        ] {
+            let text = format!("fix:\n  rbac:\n    roles:\n      {bad}\n");
+            let err = Config::parse(&text, "c").unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -117,6 +117,7 @@ impl Plan {
             requests: config.fix.resources.requests.clone(),
             limits: config.fix.resources.limits.clone(),
         };
+        settings.fix_rbac = config.fix.rbac.values();
         let today = options.today.unwrap_or_else(|| jiff::Zoned::now().date());
         settings.today = today;
 

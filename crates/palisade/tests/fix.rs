@@ -189,6 +189,52 @@ fn values_only_the_user_knows_come_from_the_config() {
     );
 }
 
+const ROLE: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: ci-deployer
+rules:
+  # what the pipeline touches
+  - apiGroups: [\"apps\"]
+    resources: [\"*\"]
+    verbs: [\"*\"]
+";
+
+#[test]
+fn role_wildcards_are_replaced_by_the_lists_in_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let role = write(dir.path(), "role.yaml", ROLE);
+    let (summary, _, _) = fix(dir.path(), &["--only", "RBAC-001", "--unsafe-fixes"]);
+    assert!(
+        summary.contains("needs a value only you know:\n    RBAC-001"),
+        "{summary}"
+    );
+    assert_eq!(std::fs::read_to_string(&role).unwrap(), ROLE);
+
+    write(
+        dir.path(),
+        ".palisade.yaml",
+        "fix:\n  rbac:\n    roles:\n      ClusterRole/ci-deployer:\n        verbs: [get, list, watch, patch]\n        resources: [deployments, services]\n",
+    );
+    let (summary, _, _) = fix(dir.path(), &["--only", "RBAC-001"]);
+    assert!(
+        summary.contains("unsafe: rerun with --unsafe-fixes:\n    RBAC-001"),
+        "{summary}"
+    );
+    let (summary, _, code) = fix(dir.path(), &["--only", "RBAC-001", "--unsafe-fixes"]);
+    assert_eq!(code, 0, "{summary}");
+    assert_eq!(
+        std::fs::read_to_string(&role).unwrap(),
+        ROLE.replace(
+            "[\"*\"]\n    verbs: [\"*\"]",
+            "[deployments, services]\n    verbs: [get, list, watch, patch]"
+        )
+    );
+    let (report, _) = scan_json(&[role.to_str().unwrap()]);
+    assert!(!controls_of(&report).contains(&"RBAC-001".to_string()));
+}
+
 #[test]
 fn objects_rendered_by_kustomize_are_listed_not_edited() {
     let has = |tool: &str| {

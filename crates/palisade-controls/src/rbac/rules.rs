@@ -12,6 +12,7 @@ use std::fmt::Write;
 use palisade_core::{Fix, FixOp, FixSafety, Node, ObjectPath, Resource, TypeError, Violation};
 
 use crate::control::{Skip, Verdict};
+use crate::settings::RuleValues;
 
 /// The API group of Role, ClusterRole, RoleBinding and ClusterRoleBinding (v1 and v1beta1).
 pub(crate) const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
@@ -388,6 +389,72 @@ impl<'a> PolicyRule<'a> {
             .join(", ");
         Some(Fix {
             description: format!("remove {names} from rules[{}].{field}", self.index).into(),
+            safety: FixSafety::Unsafe,
+            ops,
+        })
+    }
+}
+
+impl PolicyRule<'_> {
+    /// A fix that writes the configured lists in place of the rule's wildcards: in each list
+    /// holding one (`*`, or `*/<subresource>` among resources), the wildcard items go and the
+    /// configured items the list lacks are appended. `None` when some list with a wildcard has
+    /// no configured replacement: the rule would keep granting through it, and guessing a list
+    /// is the user's call.
+    pub(crate) fn wildcard_replacement(&self, values: &RuleValues) -> Option<Fix> {
+        let lists: [(&str, &[Node], &[String], fn(&str) -> bool); 3] = [
+            ("verbs", self.verbs, &values.verbs, |s| s == "*"),
+            ("resources", self.resources, &values.resources, |s| {
+                s == "*" || s.starts_with("*/")
+            }),
+            ("apiGroups", self.api_groups, &values.api_groups, |s| {
+                s == "*"
+            }),
+        ];
+        let mut ops = Vec::new();
+        let mut removals = Vec::new();
+        let mut described = Vec::new();
+        for (field, list, configured, is_wildcard) in lists {
+            let wild: Vec<usize> = strings(list)
+                .filter(|(_, s)| is_wildcard(s))
+                .map(|(i, _)| i)
+                .collect();
+            if wild.is_empty() {
+                continue;
+            }
+            if configured.is_empty() {
+                return None;
+            }
+            let path = self.path().key(field);
+            for item in configured {
+                if !strings(list).any(|(_, s)| s == item) {
+                    ops.push(FixOp::Append {
+                        path: path.clone(),
+                        value: item.as_str().into(),
+                    });
+                }
+            }
+            // Highest index first, so each removal leaves the indices of the next ones valid.
+            removals.extend(wild.iter().rev().map(|i| FixOp::Remove {
+                path: path.index(*i),
+            }));
+            let shown: Vec<&str> = configured
+                .iter()
+                .map(|g| if g.is_empty() { "\"\"" } else { g.as_str() })
+                .collect();
+            described.push(format!("{field} with {}", shown.join(", ")));
+        }
+        if described.is_empty() {
+            return None;
+        }
+        ops.extend(removals);
+        Some(Fix {
+            description: format!(
+                "replace `*` in rules[{}].{} (fix.rbac)",
+                self.index,
+                join_and(&described.iter().map(String::as_str).collect::<Vec<_>>())
+            )
+            .into(),
             safety: FixSafety::Unsafe,
             ops,
         })

@@ -104,14 +104,14 @@ declare_control! {
 
 /// A level Pod Security Admission can enforce, weakest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Level {
+pub(super) enum Level {
     Privileged,
     Baseline,
     Restricted,
 }
 
 impl Level {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Level::Privileged => "privileged",
             Level::Baseline => "baseline",
@@ -188,6 +188,47 @@ fn describe_blockers(blockers: &[Blocker<'_>]) -> String {
     named.join("; ")
 }
 
+/// The strictest level the workloads of a namespace meet.
+pub(super) struct Attainable<'a> {
+    /// [`Level::Privileged`] when none stricter than the enforced one is met.
+    pub(super) level: Level,
+    workloads: Vec<&'a Resource>,
+    /// The workloads that keep the namespace from `restricted`, when it was tried.
+    restricted_blockers: Vec<Blocker<'a>>,
+}
+
+/// The strictest level stricter than `enforced` that every workload of namespace `name`
+/// already meets, trying `restricted`, then `baseline`. A workload that a Pod Security check
+/// cannot evaluate is an error: the level is then unknown.
+pub(super) fn attainable<'a>(
+    cx: &Context<'a>,
+    name: &str,
+    enforced: Level,
+) -> Result<Attainable<'a>, Skip> {
+    let workloads = top_level_workloads_in(cx, name);
+    let mut level = Level::Privileged;
+    let mut restricted_blockers = Vec::new();
+    for candidate in [Level::Restricted, Level::Baseline] {
+        if candidate <= enforced {
+            break;
+        }
+        let Some(pss) = candidate.pss() else { break };
+        let found = blockers(cx, &workloads, pss)?;
+        if found.is_empty() {
+            level = candidate;
+            break;
+        }
+        if candidate == Level::Restricted {
+            restricted_blockers = found;
+        }
+    }
+    Ok(Attainable {
+        level,
+        workloads,
+        restricted_blockers,
+    })
+}
+
 impl Check for PodSecurityAdvisor {
     /// The workloads of the namespace the judged Namespace names (a Namespace counts as part of
     /// the namespace it names). Workload kinds declared in the config file are read too but
@@ -217,23 +258,11 @@ impl Check for PodSecurityAdvisor {
             _ => Level::Privileged,
         };
 
-        let workloads = top_level_workloads_in(cx, name);
-        let mut attainable = Level::Privileged;
-        let mut restricted_blockers = Vec::new();
-        for level in [Level::Restricted, Level::Baseline] {
-            if level <= enforced {
-                break;
-            }
-            let Some(pss) = level.pss() else { break };
-            let found = blockers(cx, &workloads, pss)?;
-            if found.is_empty() {
-                attainable = level;
-                break;
-            }
-            if level == Level::Restricted {
-                restricted_blockers = found;
-            }
-        }
+        let Attainable {
+            level: attainable,
+            workloads,
+            restricted_blockers,
+        } = attainable(cx, name, enforced)?;
         if attainable <= enforced {
             return Ok(Verdict::pass());
         }

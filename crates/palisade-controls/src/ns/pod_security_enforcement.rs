@@ -1,8 +1,11 @@
 use std::fmt::Write;
 
-use palisade_core::{Family, FixAvailability, ObjectPath, Resource, Severity, Violation};
+use palisade_core::{
+    Family, Fix, FixAvailability, FixSafety, ObjectPath, Resource, Severity, Violation,
+};
 
 use super::SYSTEM_NAMESPACES;
+use super::pod_security_advisor::{Level, attainable};
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 
@@ -87,12 +90,12 @@ declare_control! {
         pss: None,
         aliases: &[kubescape("C-0192")],
         remediation: "Label the namespace with pod-security.kubernetes.io/enforce set to restricted, or baseline where workloads need it.",
-        fix: FixAvailability::NeedsInput,
+        fix: FixAvailability::Unsafe,
     }
 }
 
 impl Check for PodSecurityEnforcement {
-    fn check(&self, _cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
+    fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if resource.kind() != "Namespace" || !resource.id.group().is_empty() {
             return Ok(Verdict::NotApplicable);
         }
@@ -144,6 +147,18 @@ impl Check for PodSecurityEnforcement {
         let path = ObjectPath::root()
             .keys(&["metadata", "labels"])
             .key(ENFORCE);
-        Ok(Verdict::Checked(vec![Violation::new(path, message)]))
+        let violation = Violation::new(path.clone(), message);
+        // The finding stands whatever the workloads do; only its fix depends on them. A
+        // workload that cannot be judged leaves the level unknown, and so no fix.
+        let level = attainable(cx, name, Level::Privileged).map(|a| a.level);
+        Ok(Verdict::Checked(vec![match level {
+            Ok(level @ (Level::Baseline | Level::Restricted)) => violation.with_fix(Fix::set(
+                format!("set {ENFORCE} to {}", level.as_str()),
+                FixSafety::Unsafe,
+                path,
+                level.as_str().into(),
+            )),
+            _ => violation,
+        }]))
     }
 }

@@ -1,4 +1,6 @@
-use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
+use palisade_core::{
+    Family, Fix, FixAvailability, FixSafety, ObjectPath, Resource, Severity, Violation,
+};
 
 use super::binding::{Binding, Subject};
 use super::rules::RBAC_GROUP;
@@ -54,7 +56,9 @@ declare_control! {
     /// ## How to fix
     /// Create a ServiceAccount per workload, bind the role to it, and reference it with
     /// `serviceAccountName`. Leave `default` without bindings and with
-    /// `automountServiceAccountToken: false`.
+    /// `automountServiceAccountToken: false`. The machine fix (unsafe: pods that run as
+    /// `default` and use the grant lose it) removes the subject from the binding; the
+    /// dedicated ServiceAccount and its binding are yours to add.
     ///
     /// ## References
     /// - CIS Kubernetes Benchmark 5.1.5 (default service accounts not actively used)
@@ -68,7 +72,7 @@ declare_control! {
         pss: None,
         aliases: &[checkov("CKV_K8S_42")],
         remediation: "Bind the role to a dedicated ServiceAccount and set serviceAccountName in the workload instead of using `default`.",
-        fix: FixAvailability::None,
+        fix: FixAvailability::Unsafe,
     }
 }
 
@@ -142,6 +146,11 @@ impl Check for DefaultServiceAccountBinding {
                     s.name_path(),
                     format!("grants {role_ref} {} to {s}, {why}", binding.scope()),
                 )
+                .with_fix(Fix::remove(
+                    "remove the subject from the binding",
+                    FixSafety::Unsafe,
+                    ObjectPath::root().key("subjects").index(s.index),
+                ))
             })
             .collect();
         Ok(Verdict::Checked(violations))

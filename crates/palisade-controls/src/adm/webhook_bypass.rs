@@ -1,4 +1,7 @@
-use palisade_core::{Family, FixAvailability, Node, Resource, Severity, TypeError, Violation};
+use palisade_core::{
+    Family, Fix, FixAvailability, FixOp, FixSafety, Node, Resource, Severity, TypeError, Violation,
+};
+use serde_json::json;
 
 use super::webhook::{WebhookKind, webhook_kind, webhooks};
 use crate::control::{Check, Context, Skip, Verdict};
@@ -86,8 +89,14 @@ declare_control! {
     /// rather than by a label anyone with namespace update rights can set, or make sure only
     /// administrators can set that label (some policy engines validate it themselves; then
     /// suppress the finding). Add `pods/ephemeralcontainers` with `UPDATE` to the rules of
-    /// webhooks that judge pods. The right selector depends on the webhook, so Palisade offers
-    /// no automatic fix.
+    /// webhooks that judge pods.
+    ///
+    /// The machine fix does each of these literally: it removes the `objectSelector`, removes
+    /// the expressions that leave namespaces out by a settable label, and appends a rule for
+    /// `UPDATE` on `pods/ephemeralcontainers` (core group, `v1`). It is unsafe: the webhook
+    /// then reviews objects and namespaces it was kept away from, which can reject them, and a
+    /// webhook that now reviews its own pods with `failurePolicy: Fail` can block its own
+    /// restart. Exclude such namespaces by `kubernetes.io/metadata.name` afterwards.
     ///
     /// ## References
     /// - Kubernetes documentation: Dynamic Admission Control (matching requests: rules,
@@ -104,7 +113,7 @@ declare_control! {
         pss: None,
         aliases: &[],
         remediation: "Drop objectSelector exemptions, exclude namespaces by kubernetes.io/metadata.name rather than by settable labels, and add pods/ephemeralcontainers (UPDATE) to webhooks that judge pods.",
-        fix: FixAvailability::NeedsInput,
+        fix: FixAvailability::Unsafe,
     }
 }
 
@@ -137,22 +146,23 @@ fn matches(rules: &[Node], operation: &str, resources: &[&str]) -> Result<bool, 
     Ok(false)
 }
 
-/// The keys a `namespaceSelector` leaves namespaces out by (`NotIn`, `DoesNotExist`), other
-/// than the name label.
-fn opt_out_keys(selector: &Node) -> Vec<&str> {
+/// The expressions of a `namespaceSelector` that leave namespaces out by a label (`NotIn`,
+/// `DoesNotExist`) other than the name label: their indices and keys.
+fn opt_out_keys(selector: &Node) -> Vec<(usize, &str)> {
     selector
         .get("matchExpressions")
         .and_then(Node::as_seq)
         .unwrap_or_default()
         .iter()
-        .filter(|e| {
+        .enumerate()
+        .filter(|(_, e)| {
             matches!(
                 e.get("operator").and_then(Node::as_str),
                 Some("NotIn" | "DoesNotExist")
             )
         })
-        .filter_map(|e| e.get("key").and_then(Node::as_str))
-        .filter(|key| *key != NAME_LABEL)
+        .filter_map(|(i, e)| Some((i, e.get("key").and_then(Node::as_str)?)))
+        .filter(|(_, key)| *key != NAME_LABEL)
         .collect()
 }
 
@@ -166,31 +176,59 @@ impl Check for WebhookBypass {
             let label = &webhook.label;
             if let Some(selector) = webhook.node.get_present("objectSelector") {
                 if !LabelSelector::parse(Some(selector))?.is_empty() {
-                    violations.push(Violation::new(
-                        webhook.path.key("objectSelector"),
-                        format!(
-                            "{label} only reviews objects whose own labels match `{}`; whoever creates or edits an object writes its labels, so they choose whether this webhook checks it",
-                            describe_selector(Some(selector))
-                        ),
-                    ));
+                    let path = webhook.path.key("objectSelector");
+                    violations.push(
+                        Violation::new(
+                            path.clone(),
+                            format!(
+                                "{label} only reviews objects whose own labels match `{}`; whoever creates or edits an object writes its labels, so they choose whether this webhook checks it",
+                                describe_selector(Some(selector))
+                            ),
+                        )
+                        .with_fix(Fix::remove(
+                            "remove the objectSelector, so the webhook reviews every object",
+                            FixSafety::Unsafe,
+                            path,
+                        )),
+                    );
                 }
             }
             if let Some(selector) = webhook.node.get_present("namespaceSelector") {
                 LabelSelector::parse(Some(selector))?;
                 let keys = opt_out_keys(selector);
                 if !keys.is_empty() {
+                    let path = webhook.path.key("namespaceSelector");
+                    // Highest index first, so each removal leaves the next one's index valid.
+                    let ops = keys
+                        .iter()
+                        .rev()
+                        .map(|(i, _)| FixOp::Remove {
+                            path: path.key("matchExpressions").index(*i),
+                        })
+                        .collect();
                     let keys = keys
                         .iter()
-                        .map(|k| format!("`{k}`"))
+                        .map(|(_, k)| format!("`{k}`"))
                         .collect::<Vec<_>>()
                         .join(", ");
-                    violations.push(Violation::new(
-                        webhook.path.key("namespaceSelector"),
-                        format!(
-                            "{label} leaves out namespaces by label {keys} (`{}`); whoever may update a namespace can set the label and take it out of the webhook's reach",
-                            describe_selector(Some(selector))
-                        ),
-                    ));
+                    let fix = Fix {
+                        description: format!(
+                            "remove the namespaceSelector expressions on {keys}"
+                        )
+                        .into(),
+                        safety: FixSafety::Unsafe,
+                        ops,
+                    };
+                    violations.push(
+                        Violation::new(
+                            path,
+                            format!(
+                                "{label} leaves out namespaces by label {keys} (`{}`); whoever may update a namespace can set the label and take it out of the webhook's reach",
+                                describe_selector(Some(selector))
+                            ),
+                        )
+                        .with_fix(fix),
+                    );
                 }
             }
             let rules = webhook.node.seq_field("rules")?;
@@ -206,12 +244,26 @@ impl Check for WebhookBypass {
                     ],
                 )?
             {
-                violations.push(Violation::new(
-                    webhook.path.key("rules"),
-                    format!(
-                        "{label} reviews pods when they are created, but not UPDATE on pods/ephemeralcontainers, so containers added later with kubectl debug are never checked"
-                    ),
-                ));
+                let path = webhook.path.key("rules");
+                let rule = json!({
+                    "apiGroups": [""],
+                    "apiVersions": ["v1"],
+                    "operations": ["UPDATE"],
+                    "resources": ["pods/ephemeralcontainers"],
+                });
+                violations.push(
+                    Violation::new(
+                        path.clone(),
+                        format!(
+                            "{label} reviews pods when they are created, but not UPDATE on pods/ephemeralcontainers, so containers added later with kubectl debug are never checked"
+                        ),
+                    )
+                    .with_fix(Fix {
+                        description: "add a rule for UPDATE on pods/ephemeralcontainers".into(),
+                        safety: FixSafety::Unsafe,
+                        ops: vec![FixOp::Append { path, value: rule }],
+                    }),
+                );
             }
         }
         Ok(Verdict::Checked(violations))

@@ -5,7 +5,14 @@ use palisade_load::yaml::{Limits, parse_stream, split_documents};
 use serde_json::Value;
 
 use crate::plan::{DocumentPlan, Edit, Rejected, plan_document};
-use crate::yaml;
+use crate::{json, yaml};
+
+/// The syntax a file is written in, and so edited in.
+#[derive(Clone, Copy)]
+enum Syntax {
+    Yaml,
+    Json,
+}
 
 /// A fix of the object that starts at `object` (the span of the object's root node, as the
 /// loader recorded it: 1-based line and column in the whole file).
@@ -75,26 +82,18 @@ fn find_object(node: &Node, span: Span, path: &mut Vec<Segment<'static>>) -> boo
     false
 }
 
-/// Fixes `text`. JSON files are left alone: their edits would have to be written in JSON's
-/// own syntax, which this crate does not do yet.
+/// Fixes `text`, a YAML stream or a JSON document (edited in its own syntax by [`json`]).
 pub fn fix_text(text: &str, edits: Vec<ObjectEdit>) -> FileFix {
     let mut out = FileFix {
         text: text.to_string(),
         applied: Vec::new(),
         rejected: Vec::new(),
     };
-    if text.trim_start().starts_with(['{', '[']) {
-        out.rejected = edits
-            .iter()
-            .map(|e| {
-                rejected(
-                    e,
-                    "JSON manifests are not edited yet; apply this fix by hand",
-                )
-            })
-            .collect();
-        return out;
-    }
+    let syntax = if json::is_json(text) {
+        Syntax::Json
+    } else {
+        Syntax::Yaml
+    };
     let mut new_text = String::with_capacity(text.len() + 256);
     let mut pending = edits;
     for chunk in split_documents(text) {
@@ -136,7 +135,7 @@ pub fn fix_text(text: &str, edits: Vec<ObjectEdit>) -> FileFix {
                 ));
             }
         }
-        let (edited, applied, refused) = fix_document(chunk.text, &root.to_json(), located);
+        let (edited, applied, refused) = fix_document(syntax, chunk.text, &root.to_json(), located);
         new_text.push_str(&edited);
         out.applied.extend(applied);
         out.rejected.extend(refused);
@@ -156,6 +155,7 @@ pub fn fix_text(text: &str, edits: Vec<ObjectEdit>) -> FileFix {
 /// read back as the object the fixes describe, is left out with the reason, and the others
 /// are tried again without it.
 fn fix_document(
+    syntax: Syntax,
     text: &str,
     original: &Value,
     edits: Vec<Edit>,
@@ -168,7 +168,7 @@ fn fix_document(
         reason,
     };
     loop {
-        let reason = match edit_text(text, original, &plan) {
+        let reason = match edit_text(syntax, text, original, &plan) {
             Ok(edited) => {
                 let applied = plan
                     .accepted
@@ -187,7 +187,12 @@ fn fix_document(
         let mut kept = Vec::new();
         let mut failed_alone = false;
         for edit in std::mem::take(&mut plan.accepted) {
-            match edit_text(text, original, &plan_document(original, vec![edit.clone()])) {
+            match edit_text(
+                syntax,
+                text,
+                original,
+                &plan_document(original, vec![edit.clone()]),
+            ) {
                 Ok(_) => kept.push(edit),
                 Err(own) => {
                     failed_alone = true;
@@ -222,11 +227,19 @@ fn crlf(text: &str) -> String {
     out
 }
 
-fn edit_text(text: &str, original: &Value, plan: &DocumentPlan) -> Result<String, String> {
+fn edit_text(
+    syntax: Syntax,
+    text: &str,
+    original: &Value,
+    plan: &DocumentPlan,
+) -> Result<String, String> {
     let mut current_text = text.to_string();
     let mut current = original.clone();
     for op in &plan.ops {
-        current_text = yaml::apply(&current_text, &current, op)?;
+        current_text = match syntax {
+            Syntax::Yaml => yaml::apply(&current_text, &current, op)?,
+            Syntax::Json => json::apply(&current_text, &current, op)?,
+        };
         current = parse_one(&current_text)?.to_json();
     }
     // A file written with `\r\n` throughout gets its new lines the same way; one that mixes

@@ -8,6 +8,7 @@
 
 mod diff;
 mod file;
+mod json;
 mod plan;
 mod render;
 mod select;

@@ -195,16 +195,129 @@ fn items_of_a_list_are_fixed_in_place() {
     );
 }
 
-#[test]
-fn json_files_and_empty_parents_are_refused_not_damaged() {
-    let json_text = "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"spec\": {}}\n";
-    let out = fix_text(
-        json_text,
-        edits(json_text, vec![(0, set("spec.a", json!(1)))]),
-    );
-    assert_eq!(out.text, json_text);
-    assert!(out.rejected[0].reason.contains("JSON"));
+/// A JSON manifest as people and `kubectl get -o json` write it: four-space indentation,
+/// one-line arrays and objects here and there.
+const JSON_POD: &str = r#"{
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "web", "labels": {"app": "web"}},
+    "spec": {
+        "hostNetwork": true,
+        "containers": [
+            {
+                "name": "app",
+                "image": "nginx:1.27",
+                "ports": [{"containerPort": 80}]
+            }
+        ]
+    }
+}
+"#;
 
+#[test]
+fn json_manifests_are_edited_in_their_own_layout() {
+    let fixes = vec![
+        (
+            0,
+            set(
+                "spec.containers[0].securityContext.allowPrivilegeEscalation",
+                json!(false),
+            ),
+        ),
+        (0, set("spec.hostNetwork", json!(false))),
+        (0, set("metadata.labels.tier", json!("front"))),
+        (
+            0,
+            Fix::remove(
+                "remove ports",
+                FixSafety::Unsafe,
+                ObjectPath::parse("spec.containers[0].ports"),
+            ),
+        ),
+    ];
+    let out = fix_text(JSON_POD, edits(JSON_POD, fixes));
+    assert!(out.rejected.is_empty(), "{:?}", out.rejected);
+    assert_eq!(
+        out.text,
+        r#"{
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "web", "labels": {"app": "web", "tier": "front"}},
+    "spec": {
+        "hostNetwork": false,
+        "containers": [
+            {
+                "name": "app",
+                "image": "nginx:1.27",
+                "securityContext": {
+                    "allowPrivilegeEscalation": false
+                }
+            }
+        ]
+    }
+}
+"#
+    );
+    // Fixed once, nothing is left to change.
+    let again = fix_text(
+        &out.text,
+        edits(&out.text, vec![(0, set("spec.hostNetwork", json!(false)))]),
+    );
+    assert!(again.applied.is_empty());
+    assert_eq!(again.text, out.text);
+}
+
+#[test]
+fn items_of_a_json_list_are_fixed_and_the_others_stay_byte_for_byte() {
+    let text = "{\r\n  \"apiVersion\": \"v1\",\r\n  \"kind\": \"List\",\r\n  \"items\": [\r\n    {\r\n      \"kind\": \"Pod\",\r\n      \"spec\": {\"hostPID\": true}\r\n    },\r\n    {\r\n      \"kind\": \"Pod\",\r\n      \"spec\": {\r\n        \"hostPID\": true\r\n      }\r\n    }\r\n  ]\r\n}";
+    let list = parse_stream(text, Limits::default())
+        .remove(0)
+        .unwrap()
+        .root;
+    let second = list.get("items").unwrap().as_seq().unwrap()[1].span;
+    let edit = |path: &str| ObjectEdit {
+        control: "TEST-001",
+        fix: set(path, json!(false)),
+        object: second,
+    };
+    let out = fix_text(text, vec![edit("spec.hostPID"), edit("spec.hostIPC")]);
+    assert!(out.rejected.is_empty(), "{:?}", out.rejected);
+    // The new line follows the file's CRLF endings and its two-space step; no trailing newline
+    // is added.
+    assert_eq!(
+        out.text,
+        text.replace(
+            "\"hostPID\": true\r\n      }",
+            "\"hostPID\": false,\r\n        \"hostIPC\": false\r\n      }"
+        )
+    );
+    assert_eq!(
+        objects(&out.text)[0]["items"][0]["spec"]["hostPID"],
+        json!(true)
+    );
+}
+
+#[test]
+fn broken_json_is_refused_not_damaged() {
+    // Valid YAML (so it loads), not JSON the editor accepts: a flow mapping with a plain key.
+    let text = "{apiVersion: v1, kind: Pod, spec: {hostPID: true}}\n";
+    let out = fix_text(
+        text,
+        edits(text, vec![(0, set("spec.hostPID", json!(false)))]),
+    );
+    assert_eq!(out.text, text);
+    assert_eq!(out.rejected.len(), 1, "{:?}", out.rejected);
+    assert!(
+        out.rejected[0]
+            .reason
+            .starts_with("cannot edit this document"),
+        "{:?}",
+        out.rejected
+    );
+}
+
+#[test]
+fn empty_parents_are_refused_not_damaged() {
     let text = "spec:\n  securityContext:\n  x: 1\n";
     let out = fix_text(
         text,

@@ -273,12 +273,16 @@ fn standard_input_is_refused() {
 // Corpora
 // ---------------------------------------------------------------------------------------------
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+/// The manifest files under `dir`, YAML and JSON.
+fn manifest_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            manifest_files(&path, out);
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        {
             out.push(path);
         }
     }
@@ -309,7 +313,7 @@ fn check_corpus(name: &str, corpus: &Path) {
     let dir = tempfile::tempdir().unwrap();
     copy_tree(corpus, dir.path());
     let mut files = Vec::new();
-    yaml_files(dir.path(), &mut files);
+    manifest_files(dir.path(), &mut files);
     let before: BTreeMap<PathBuf, String> = files
         .iter()
         .map(|f| (f.clone(), std::fs::read_to_string(f).unwrap()))

@@ -212,10 +212,8 @@ impl Check for WebhookBypass {
                         .collect::<Vec<_>>()
                         .join(", ");
                     let fix = Fix {
-                        description: format!(
-                            "remove the namespaceSelector expressions on {keys}"
-                        )
-                        .into(),
+                        description: format!("remove the namespaceSelector expressions on {keys}")
+                            .into(),
                         safety: FixSafety::Unsafe,
                         ops,
                     };

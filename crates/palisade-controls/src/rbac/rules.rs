@@ -395,6 +395,9 @@ impl<'a> PolicyRule<'a> {
     }
 }
 
+/// Whether an item of a rule's list is a wildcard there.
+type WildcardTest = fn(&str) -> bool;
+
 impl PolicyRule<'_> {
     /// A fix that writes the configured lists in place of the rule's wildcards: in each list
     /// holding one (`*`, or `*/<subresource>` among resources), the wildcard items go and the
@@ -402,14 +405,13 @@ impl PolicyRule<'_> {
     /// no configured replacement: the rule would keep granting through it, and guessing a list
     /// is the user's call.
     pub(crate) fn wildcard_replacement(&self, values: &RuleValues) -> Option<Fix> {
-        let lists: [(&str, &[Node], &[String], fn(&str) -> bool); 3] = [
-            ("verbs", self.verbs, &values.verbs, |s| s == "*"),
+        let star = |s: &str| s == "*";
+        let lists: [(&str, &[Node], &[String], WildcardTest); 3] = [
+            ("verbs", self.verbs, &values.verbs, star),
             ("resources", self.resources, &values.resources, |s| {
                 s == "*" || s.starts_with("*/")
             }),
-            ("apiGroups", self.api_groups, &values.api_groups, |s| {
-                s == "*"
-            }),
+            ("apiGroups", self.api_groups, &values.api_groups, star),
         ];
         let mut ops = Vec::new();
         let mut removals = Vec::new();

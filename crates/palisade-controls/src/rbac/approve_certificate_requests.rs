@@ -70,6 +70,9 @@ declare_control! {
     /// serves, and make sure it checks each request before approving. The machine fix removes
     /// `certificatesigningrequests/approval` (or its verbs) from the rule when that takes away
     /// nothing else.
+    /// When the rule mixes resources and verbs so that neither list can lose an item alone,
+    /// the fix moves the offending resources into new rules that keep only the verbs harmless
+    /// on them. Rules with `*` are left to RBAC-001.
     ///
     /// ## References
     /// - CIS Kubernetes Benchmark 5.1.11 (minimize access to the approval subresource of

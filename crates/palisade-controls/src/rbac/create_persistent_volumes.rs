@@ -52,6 +52,9 @@ declare_control! {
     /// The machine fix removes `create` (or the `persistentvolumes` resource) from the rule
     /// when that takes away nothing else; review it, since a tool that creates volumes itself
     /// will stop working.
+    /// When the rule mixes resources and verbs so that neither list can lose an item alone,
+    /// the fix moves the offending resources into new rules that keep only the verbs harmless
+    /// on them. Rules with `*` are left to RBAC-001.
     ///
     /// ## References
     /// - CIS Kubernetes Benchmark 5.1.9 (minimize access to create persistent volumes)

@@ -47,6 +47,9 @@ declare_control! {
     /// deploys to, and enforce Pod Security Admission (`restricted`) there so that what it
     /// may create is bounded. The machine fix removes the offending verbs or resources when
     /// that takes away nothing else.
+    /// When the rule mixes resources and verbs so that neither list can lose an item alone,
+    /// the fix moves the offending resources into new rules that keep only the verbs harmless
+    /// on them. Rules with `*` are left to RBAC-001.
     ///
     /// ## References
     /// - CIS Kubernetes Benchmark 5.1.4 (minimize access to create pods)

@@ -55,6 +55,9 @@ declare_control! {
     /// `bind` only with `resourceNames` listing the roles that may be handed out, and
     /// `impersonate` only to a reviewed proxy or break-glass identity. The machine fix removes
     /// the offending verbs when that takes away nothing else.
+    /// When the rule mixes resources and verbs so that neither list can lose an item alone,
+    /// the fix moves the offending resources into new rules that keep only the verbs harmless
+    /// on them. Rules with `*` are left to RBAC-001.
     ///
     /// ## References
     /// - CIS Kubernetes Benchmark 5.1.8 (limit bind, impersonate and escalate)

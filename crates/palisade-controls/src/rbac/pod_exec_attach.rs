@@ -47,6 +47,9 @@ declare_control! {
     /// shell. Where a team needs it, grant it in a separate role, in one namespace, bound for
     /// the time it is needed. The machine fix removes the offending verbs or resources when
     /// that takes away nothing else.
+    /// When the rule mixes resources and verbs so that neither list can lose an item alone,
+    /// the fix moves the offending resources into new rules that keep only the verbs harmless
+    /// on them. Rules with `*` are left to RBAC-001.
     ///
     /// ## References
     /// - Kubernetes documentation, RBAC good practices; KEP-4006 (transition from SPDY to

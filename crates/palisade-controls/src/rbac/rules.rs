@@ -320,11 +320,95 @@ impl<'a> PolicyRule<'a> {
     /// A fix that removes exactly what the rule grants of `wanted` and nothing else, when the
     /// rule's lists allow it: the offending verbs when every resource of the rule is one they
     /// are dangerous on, or the offending resources when every verb of the rule is dangerous on
-    /// them. A list left empty means the whole rule goes. Wildcards are never removed: that
-    /// would take away more than the finding is about.
+    /// them. A list left empty means the whole rule goes. Otherwise the rule is split (see
+    /// [`Self::split_removal`]). Wildcards are never removed: that would take away more than
+    /// the finding is about.
     pub(crate) fn removal_fix(&self, wanted: &[Permission]) -> Option<Fix> {
         self.verb_removal(wanted)
             .or_else(|| self.resource_removal(wanted))
+            .or_else(|| self.split_removal(wanted))
+    }
+
+    /// For a rule that mixes resources and verbs (`secrets` and `configmaps` with `get` and
+    /// `create`), where neither list can lose items without taking away something harmless: the
+    /// offending resources leave the rule and come back in new rules, appended to `rules`, with
+    /// the verbs that are harmless on them (one rule per set of verbs; none when no verb is).
+    /// The rule's apiGroups and resourceNames go with them. Exactly the dangerous pairs of
+    /// resource and verb are taken away. Not for rules with wildcards.
+    fn split_removal(&self, wanted: &[Permission]) -> Option<Fix> {
+        if self.verbs().any(|(_, v)| v == "*") || self.resources().any(|(_, r)| r.contains('*')) {
+            return None;
+        }
+        let dangerous = |resource: &str, verb: &str| {
+            wanted
+                .iter()
+                .any(|p| p.named_by(resource) && p.allows_verb_item(verb) && self.can_grant(p))
+        };
+        let offending: Vec<(usize, &str)> = self
+            .resources()
+            .filter(|(_, r)| self.verbs().any(|(_, v)| dangerous(r, v)))
+            .collect();
+        if offending.is_empty() {
+            return None;
+        }
+        // (verbs kept, resources keeping them), in the order the resources are listed.
+        let mut groups: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();
+        for (_, resource) in &offending {
+            let kept: Vec<&str> = self
+                .verbs()
+                .map(|(_, v)| v)
+                .filter(|v| !dangerous(resource, v))
+                .collect();
+            if kept.is_empty() {
+                continue;
+            }
+            match groups.iter_mut().find(|(verbs, _)| *verbs == kept) {
+                Some((_, resources)) => resources.push(resource),
+                None => groups.push((kept, vec![resource])),
+            }
+        }
+        let strings_of = |list: &[&str]| serde_json::Value::from(list.to_vec());
+        let api_groups: Vec<&str> = self.api_groups().map(|(_, g)| g).collect();
+        let names: Vec<&str> = self.resource_names().map(|(_, n)| n).collect();
+        let mut ops: Vec<FixOp> = groups
+            .iter()
+            .map(|(verbs, resources)| {
+                let mut rule = serde_json::Map::new();
+                rule.insert("apiGroups".into(), strings_of(&api_groups));
+                rule.insert("resources".into(), strings_of(resources));
+                if !names.is_empty() {
+                    rule.insert("resourceNames".into(), strings_of(&names));
+                }
+                rule.insert("verbs".into(), strings_of(verbs));
+                FixOp::Append {
+                    path: ObjectPath::root().key("rules"),
+                    value: rule.into(),
+                }
+            })
+            .collect();
+        let rule = self.path();
+        if offending.len() == self.resources.len() {
+            ops.push(FixOp::Remove { path: rule });
+        } else {
+            // Highest index first, so each removal leaves the indices of the next ones valid.
+            ops.extend(offending.iter().rev().map(|(j, _)| FixOp::Remove {
+                path: rule.key("resources").index(*j),
+            }));
+        }
+        let moved = offending
+            .iter()
+            .map(|(_, r)| *r)
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(Fix {
+            description: format!(
+                "move {moved} out of rules[{}] into rules with only the verbs harmless on them",
+                self.index
+            )
+            .into(),
+            safety: FixSafety::Unsafe,
+            ops,
+        })
     }
 
     fn verb_removal(&self, wanted: &[Permission]) -> Option<Fix> {
@@ -736,13 +820,19 @@ mod tests {
                 .as_deref(),
             Some(r#"[{"op":"remove","path":"rules[3]"}]"#)
         );
-        // Mixed resources and verbs, or wildcards: no exact removal exists.
+        // Mixed resources and verbs: the offending resource moves to a rule of its own with
+        // the verbs that are harmless on it.
         assert_eq!(
             fix(
-                json!({"apiGroups": [""], "resources": ["pods/exec", "pods/log"], "verbs": ["get", "create"]})
-            ),
-            None
+                json!({"apiGroups": [""], "resources": ["pods/exec", "pods/log"], "verbs": ["get", "create"], "resourceNames": ["web-0"]})
+            )
+            .as_deref(),
+            Some(concat!(
+                r#"[{"op":"append","path":"rules","value":{"apiGroups":[""],"resourceNames":["web-0"],"resources":["pods/exec"],"verbs":["get"]}},"#,
+                r#"{"op":"remove","path":"rules[3].resources[0]"}]"#
+            ))
         );
+        // Wildcards: no exact removal exists.
         assert_eq!(
             fix(json!({"apiGroups": [""], "resources": ["*"], "verbs": ["create"]})),
             None

@@ -47,6 +47,9 @@ declare_control! {
     /// or limit the rule to the named Secrets with `resourceNames` and the `get` verb. The
     /// machine fix removes `secrets` (or the verbs) from the rule when that takes away
     /// nothing else; it may break an application that reads Secrets, so review it.
+    /// When the rule mixes resources and verbs so that neither list can lose an item alone,
+    /// the fix moves the offending resources into new rules that keep only the verbs harmless
+    /// on them. Rules with `*` are left to RBAC-001.
     ///
     /// ## References
     /// - CIS Kubernetes Benchmark 5.1.2 (minimize access to secrets)

@@ -58,6 +58,9 @@ declare_control! {
     /// that owns each configuration (limited with `resourceNames`), and leave event deletion
     /// to the API server's own expiry. The machine fix removes the offending verbs or
     /// resources when that takes away nothing else.
+    /// When the rule mixes resources and verbs so that neither list can lose an item alone,
+    /// the fix moves the offending resources into new rules that keep only the verbs harmless
+    /// on them. Rules with `*` are left to RBAC-001.
     ///
     /// ## References
     /// - CIS Kubernetes Benchmark 5.1.12 (webhook configuration objects), 5.1.13 (service

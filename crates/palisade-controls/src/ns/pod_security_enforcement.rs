@@ -6,8 +6,9 @@ use palisade_core::{
 
 use super::SYSTEM_NAMESPACES;
 use super::pod_security_advisor::{Level, attainable};
-use crate::control::{Check, Context, Skip, Verdict};
+use crate::control::{Check, Context, ReadScope, Reads, Skip, Verdict};
 use crate::refs::*;
+use crate::workload::built_in_reads;
 
 /// The namespace label that selects the level Pod Security Admission enforces.
 const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
@@ -95,6 +96,10 @@ declare_control! {
 }
 
 impl Check for PodSecurityEnforcement {
+    /// The fix depends on the namespace's workloads (the level they all meet), so a change
+    /// to one of them must judge the Namespace again, as for NS-003.
+    const READS: &'static [Reads] = &built_in_reads(ReadScope::Namespace);
+
     fn check(&self, cx: &Context<'_>, resource: &Resource) -> Result<Verdict, Skip> {
         if resource.kind() != "Namespace" || !resource.id.group().is_empty() {
             return Ok(Verdict::NotApplicable);

@@ -9,6 +9,7 @@
 mod diff;
 mod file;
 pub mod helm;
+pub mod kustomize;
 mod plan;
 mod render;
 mod select;

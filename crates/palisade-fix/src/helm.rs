@@ -342,6 +342,9 @@ pub fn fix_chart(
     render: &mut dyn FnMut(&str) -> Result<String, String>,
 ) -> ChartFix {
     let mut expected = rendered_objects(rendered);
+    let baseline = expected.clone();
+    // The fixes kept so far, per document: a new one must agree with them, as in a manifest.
+    let mut kept: BTreeMap<u32, Vec<Edit>> = BTreeMap::new();
     let mut current = values.map(str::to_string);
     let mut outcomes: Vec<Option<ChartOutcome>> = vec![None; findings.len()];
     let mut order: Vec<usize> = (0..findings.len()).collect();
@@ -368,6 +371,20 @@ pub fn fix_chart(
         };
         if with_fixes(object, &[(finding.control, &finding.fix)]) == *object {
             outcomes[i] = Some(ChartOutcome::Covered);
+            continue;
+        }
+        let mut together = kept.get(&finding.document).cloned().unwrap_or_default();
+        together.push(Edit {
+            control: finding.control,
+            fix: finding.fix.clone(),
+            prefix: Vec::new(),
+        });
+        if let Some(conflict) = plan_document(&baseline[&finding.document], together)
+            .rejected
+            .into_iter()
+            .find(|r| r.control == finding.control && r.description == finding.fix.description)
+        {
+            outcomes[i] = Some(ChartOutcome::Refused(conflict.reason));
             continue;
         }
         let Some(template) = &finding.template else {
@@ -415,6 +432,11 @@ pub fn fix_chart(
                     let set = set_arguments(&edited.text, &candidate.edits);
                     for j in fixed {
                         outcomes[j] = Some(ChartOutcome::Covered);
+                        kept.entry(findings[j].document).or_default().push(Edit {
+                            control: findings[j].control,
+                            fix: findings[j].fix.clone(),
+                            prefix: Vec::new(),
+                        });
                     }
                     outcomes[i] = Some(ChartOutcome::Values { set });
                     expected = objects;

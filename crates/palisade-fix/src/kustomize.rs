@@ -45,8 +45,8 @@ pub struct PatchFile {
 pub struct KustomizeFix {
     /// The files to write (patch files and the kustomization), empty when nothing verified.
     pub files: Vec<PatchFile>,
-    /// Per finding: `Ok(())` when fixed by the patches, else why not.
-    pub outcomes: Vec<Result<(), String>>,
+    /// Per finding: the patch file that fixes it, or why there is none.
+    pub outcomes: Vec<Result<String, String>>,
 }
 
 /// The build output's objects without the origin annotation that Palisade's build adds (its
@@ -198,7 +198,7 @@ fn plan_patches(
     objects: &BTreeMap<u32, Value>,
     kustomization: &Value,
     findings: &[BuiltFinding],
-    outcomes: &mut [Result<(), String>],
+    outcomes: &mut [Result<String, String>],
 ) -> Vec<ObjectPatch> {
     let mut by_document: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     for (i, finding) in findings.iter().enumerate() {
@@ -247,8 +247,12 @@ fn plan_patches(
         if operations.is_empty() {
             continue;
         }
+        let file = patch_name(object);
+        for &i in &fixed {
+            outcomes[i] = Ok(file.clone());
+        }
         out.push(ObjectPatch {
-            file: patch_name(object),
+            file,
             operations,
             target: target(object, kustomization),
             findings: fixed,
@@ -338,7 +342,9 @@ pub fn fix_kustomization(
     existing: &dyn Fn(&str) -> Option<String>,
     build: &mut dyn FnMut(&[PatchFile]) -> Result<String, String>,
 ) -> KustomizeFix {
-    let mut outcomes: Vec<Result<(), String>> = vec![Ok(()); findings.len()];
+    // Planning turns each into an error or the name of its patch file; an empty name is left
+    // for fixes that change nothing.
+    let mut outcomes: Vec<Result<String, String>> = vec![Ok(String::new()); findings.len()];
     let kustomization = rendered_objects(kustomization_text)
         .remove(&0)
         .unwrap_or(Value::Null);
@@ -381,6 +387,11 @@ pub fn fix_kustomization(
         }
         Ok(files)
     };
+    for outcome in &mut outcomes {
+        if outcome.as_ref().is_ok_and(String::is_empty) {
+            *outcome = Err("the object already reads as fixed".into());
+        }
+    }
     let all: Vec<&ObjectPatch> = patches.iter().collect();
     if all.is_empty() {
         return KustomizeFix {

@@ -151,6 +151,10 @@ pub fn run(
         let source = inventory.source(id);
         let tool = source.rendered_by.unwrap_or("");
         let Some(dir) = render::output_dir(&source.path, tool).map(PathBuf::from) else {
+            for f in &fixables {
+                let why = format!("the directory {tool} rendered is not known");
+                summary.not_fixed(f.control, NotFixed::Refused(why));
+            }
             continue;
         };
         if render::is_helm_chart(&dir) {
@@ -361,6 +365,10 @@ fn fix_kustomization(
         return;
     }
     let Some(name) = render::kustomization_file(dir) else {
+        for f in fixables {
+            let why = format!("{shown_dir} has no kustomization file any more");
+            summary.not_fixed(f.control, NotFixed::Refused(why));
+        }
         return;
     };
     let kustomization_path = dir.join(name);

@@ -15,6 +15,15 @@ pub fn unified_diff(path: &str, before: &str, after: &str) -> String {
         .to_string()
 }
 
+/// A unified diff that creates the file at `path` with `text` (`--- /dev/null`).
+pub fn new_file_diff(path: &str, text: &str) -> String {
+    TextDiff::from_lines("", text)
+        .unified_diff()
+        .context_radius(3)
+        .header("/dev/null", &format!("b/{path}"))
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

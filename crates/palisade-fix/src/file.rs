@@ -82,6 +82,59 @@ fn find_object(node: &Node, span: Span, path: &mut Vec<Segment<'static>>) -> boo
     false
 }
 
+/// A fix written into a YAML file that is not itself an object (a chart's values, a
+/// kustomization): the fix's paths start at `at` in the file's one document.
+#[derive(Clone, Debug)]
+pub struct ValueEdit {
+    pub control: &'static str,
+    pub fix: Fix,
+    pub at: Vec<Segment<'static>>,
+}
+
+/// Fixes a file of one YAML mapping, with the same planning, editing and checks as
+/// [`fix_text`]: the text changes only where the fixes write, and must read back as the
+/// mapping with the fixes applied. A removal never takes the key at `at` itself.
+pub fn fix_single_document(text: &str, edits: Vec<ValueEdit>) -> FileFix {
+    let mut out = FileFix {
+        text: text.to_string(),
+        applied: Vec::new(),
+        rejected: Vec::new(),
+    };
+    let reject_all = |out: &mut FileFix, edits: &[ValueEdit], reason: &str| {
+        out.rejected.extend(edits.iter().map(|e| Rejected {
+            control: e.control,
+            description: e.fix.description.to_string(),
+            reason: reason.to_string(),
+        }));
+    };
+    let root = match parse_one(text) {
+        Ok(root) if root.as_map().is_some() => root,
+        Ok(_) => {
+            reject_all(&mut out, &edits, "the file does not hold a mapping");
+            return out;
+        }
+        Err(reason) => {
+            reject_all(&mut out, &edits, &reason);
+            return out;
+        }
+    };
+    let located = edits
+        .into_iter()
+        .map(|e| Edit {
+            control: e.control,
+            fix: e.fix,
+            prefix: e.at,
+        })
+        .collect();
+    let (edited, applied, refused) = fix_document(Syntax::Yaml, text, &root.to_json(), located);
+    out.rejected = refused;
+    if !applied.is_empty() {
+        out.text = edited;
+        out.applied = applied;
+    }
+    out
+}
+
 /// Fixes `text`, a YAML stream or a JSON document (edited in its own syntax by [`json`]).
 pub fn fix_text(text: &str, edits: Vec<ObjectEdit>) -> FileFix {
     let mut out = FileFix {

@@ -8,18 +8,22 @@
 
 mod diff;
 mod file;
+pub mod helm;
 mod json;
+pub mod kustomize;
 mod plan;
 mod render;
 mod select;
 mod summary;
+mod template;
 mod tree;
 mod write;
 mod yaml;
 
-pub use diff::unified_diff;
-pub use file::{Applied, FileFix, ObjectEdit, fix_text};
+pub use diff::{new_file_diff, unified_diff};
+pub use file::{Applied, FileFix, ObjectEdit, ValueEdit, fix_single_document, fix_text};
 pub use plan::Rejected;
-pub use select::{NotFixed, decide};
+pub use select::{NotFixed, decide, decide_fix};
 pub use summary::Summary;
+pub use template::Spot;
 pub use write::write_atomically;

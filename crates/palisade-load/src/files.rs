@@ -288,7 +288,7 @@ fn load_chart(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
     };
     let rendered = rendered_source(
         loaded,
-        format!("{} (helm template)", display(dir)),
+        render::output_name(&display(dir), "helm template"),
         text,
         "helm template",
     );
@@ -343,7 +343,7 @@ fn load_kustomization(dir: &Path, loaded: &mut Loaded, options: &LoadOptions) {
     };
     let rendered = rendered_source(
         loaded,
-        format!("{} (kustomize build)", display(dir)),
+        render::output_name(&display(dir), "kustomize build"),
         built.text,
         "kustomize build",
     );

@@ -33,6 +33,16 @@ impl std::fmt::Display for RenderError {
     }
 }
 
+/// The name a rendered directory's output is registered under: `<dir> (<tool>)`.
+pub fn output_name(dir: &str, tool: &str) -> String {
+    format!("{dir} ({tool})")
+}
+
+/// The directory whose output is registered as `name` by `tool` (see [`output_name`]).
+pub fn output_dir<'n>(name: &'n str, tool: &str) -> Option<&'n str> {
+    name.strip_suffix(&format!(" ({tool})"))
+}
+
 pub fn is_helm_chart(dir: &Path) -> bool {
     dir.join("Chart.yaml").is_file()
 }

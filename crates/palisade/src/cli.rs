@@ -167,6 +167,8 @@ pub struct FixArgs {
     /// control selection, settings and exceptions apply as in `scan`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub rendered: crate::fix_rendered::RenderedArgs,
 }
 
 #[derive(Debug, Args)]

@@ -82,6 +82,8 @@ fn select(inventory: &Inventory, plan: &Plan, unsafe_fixes: bool) -> Selection {
                         object: resource.root.span,
                     });
                 }
+                // Rendered objects are fixed through their chart or kustomization.
+                (Err(NotFixed::Rendered), ..) => {}
                 (Err(why), ..) => left.push((finding.control, why)),
                 (Ok(()), ..) => left.push((finding.control, NotFixed::NoFix)),
             }
@@ -120,7 +122,11 @@ pub fn run(args: &FixArgs) -> Result<ExitCode, String> {
             ..PlanOptions::default()
         },
     )?;
-    let loaded = palisade_load::load_paths(&args.paths, &LoadOptions::default());
+    let options = LoadOptions {
+        helm: args.rendered.helm_options(),
+        ..LoadOptions::default()
+    };
+    let loaded = palisade_load::load_paths(&args.paths, &options);
     warn(&loaded.diagnostics);
     if loaded.inputs_read == 0 && loaded.inputs_failed > 0 {
         return Err("no input could be read".into());
@@ -128,6 +134,13 @@ pub fn run(args: &FixArgs) -> Result<ExitCode, String> {
     let mut inventory = loaded.inventory;
 
     let mut summary = Summary::default();
+    let rendered = crate::fix_rendered::run(
+        &inventory,
+        &plan,
+        args.unsafe_fixes,
+        &args.rendered,
+        &mut summary,
+    );
     // The text each changed file had before the first fix.
     let mut originals: BTreeMap<SourceId, std::sync::Arc<str>> = BTreeMap::new();
     for pass in 0..=MAX_PASSES {
@@ -188,7 +201,17 @@ pub fn run(args: &FixArgs) -> Result<ExitCode, String> {
         }
     }
 
-    let report = summary.render(args.diff, &title);
+    for change in &rendered.changes {
+        summary.file_changed();
+        if args.diff {
+            diffs.push_str(&change.diff());
+        } else if let Err(e) = change.write() {
+            eprintln!("error: cannot write {}: {e}", change.path.display());
+            failed_writes += 1;
+        }
+    }
+
+    let report = rendered.report + &summary.render(args.diff, &title);
     if args.diff {
         crate::emit(&diffs)?;
         eprint!("{report}");

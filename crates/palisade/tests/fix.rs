@@ -257,7 +257,7 @@ fn objects_rendered_by_kustomize_are_listed_not_edited() {
     let (summary, stderr, code) = fix(&dir.path().join("app"), &["--only", "POD-014"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        summary.contains("rendered from a chart/kustomization:\n    POD-014"),
+        summary.contains("rendered by Kustomize: rerun with --kustomize-patch:\n    POD-014"),
         "{summary}"
     );
     assert_eq!(std::fs::read_to_string(pod).unwrap(), POD);

@@ -23,7 +23,8 @@ TMP="$(mktemp -d)"
 SERVER_PID=""
 cleanup() { [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
 
 YAML_DIR="$BENCH_DIR/corpus-$N"
 JSON_DIR="$BENCH_DIR/corpus-$N-json"

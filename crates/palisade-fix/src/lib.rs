@@ -8,6 +8,8 @@
 
 mod diff;
 mod file;
+mod live;
+mod patch;
 mod plan;
 mod render;
 mod select;
@@ -18,6 +20,11 @@ mod yaml;
 
 pub use diff::unified_diff;
 pub use file::{Applied, FileFix, ObjectEdit, fix_text};
+pub use live::{
+    KubectlTarget, LiveFix, LivePlan, Management, ObjectPatch, Target, gitops,
+    kubectl_patch_command, kubectl_resource, plan_live, target,
+};
+pub use patch::{escape_pointer_segment, shell_quote};
 pub use plan::Rejected;
 pub use select::{NotFixed, decide};
 pub use summary::Summary;

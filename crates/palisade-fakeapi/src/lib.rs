@@ -30,6 +30,7 @@
 
 mod discovery;
 mod load;
+mod patch;
 mod selector;
 mod server;
 mod store;
@@ -79,6 +80,8 @@ pub struct RequestRecord {
     /// The raw query string (still percent-encoded), empty when there was none.
     pub query: String,
     pub accept: Option<String>,
+    /// The Content-Type of the request (a PATCH names its patch type there).
+    pub content_type: Option<String>,
     /// The HTTP status code of the response.
     pub status: u16,
     /// Whether the response body carried any Secret's `data`/`stringData` values (also when a
@@ -88,6 +91,11 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
+    /// Whether this was a dry run (`dryRun=All`): answered, but nothing stored.
+    pub fn is_dry_run(&self) -> bool {
+        self.query.split('&').any(|p| p == "dryRun=All")
+    }
+
     /// Whether this was a watch request.
     pub fn is_watch(&self) -> bool {
         self.query

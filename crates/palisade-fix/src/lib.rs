@@ -24,7 +24,7 @@ pub use live::{
     KubectlTarget, LiveFix, LivePlan, Management, ObjectPatch, Target, gitops,
     kubectl_patch_command, kubectl_resource, plan_live, target,
 };
-pub use patch::{escape_pointer_segment, shell_quote};
+pub use patch::{FieldChange, escape_pointer_segment, field_changes, shell_quote};
 pub use plan::Rejected;
 pub use select::{NotFixed, decide};
 pub use summary::Summary;

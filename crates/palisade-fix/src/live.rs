@@ -296,6 +296,17 @@ pub struct ObjectPatch {
     pub expected: Value,
 }
 
+impl ObjectPatch {
+    /// Appends the patch planned for this object as `self` leaves it: JSON Patch operations
+    /// apply in order, so the two run as one.
+    pub fn follow_with(&mut self, next: ObjectPatch) {
+        self.fixes.extend(next.fixes);
+        self.operations.extend(next.operations);
+        self.expected = next.expected;
+        self.managed_by = self.managed_by.take().or(next.managed_by);
+    }
+}
+
 /// Every object's patch, and the fixes left out with why.
 #[derive(Debug, Default)]
 pub struct LivePlan {

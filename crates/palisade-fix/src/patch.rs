@@ -218,6 +218,65 @@ pub fn shell_quote(word: &str) -> String {
     }
 }
 
+/// One field a patch changes: its JSON Pointer and its value before and after (`None`: absent).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldChange {
+    pub pointer: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Server bookkeeping that changes with every write and says nothing about the fix.
+fn bookkeeping(pointer: &str) -> bool {
+    matches!(
+        pointer,
+        "/status"
+            | "/metadata/resourceVersion"
+            | "/metadata/generation"
+            | "/metadata/managedFields"
+            | "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration"
+    )
+}
+
+/// The fields that differ between two versions of an object, deepest first-differing field
+/// per branch, in document order; a list whose length changed is one change.
+pub fn field_changes(before: &Value, after: &Value) -> Vec<FieldChange> {
+    fn walk(
+        pointer: String,
+        before: Option<&Value>,
+        after: Option<&Value>,
+        out: &mut Vec<FieldChange>,
+    ) {
+        if before == after || bookkeeping(&pointer) {
+            return;
+        }
+        match (before, after) {
+            (Some(Value::Object(a)), Some(Value::Object(b))) => {
+                let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for key in keys {
+                    let next = format!("{pointer}/{}", escape_pointer_segment(key));
+                    walk(next, a.get(key), b.get(key), out);
+                }
+            }
+            (Some(Value::Array(a)), Some(Value::Array(b))) if a.len() == b.len() => {
+                for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                    walk(format!("{pointer}/{i}"), Some(x), Some(y), out);
+                }
+            }
+            _ => out.push(FieldChange {
+                pointer,
+                before: before.cloned(),
+                after: after.cloned(),
+            }),
+        }
+    }
+    let mut out = Vec::new();
+    walk(String::new(), Some(before), Some(after), &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,6 +470,22 @@ mod tests {
             &[set("spec.template.spec.containers[5].name", json!("x"))],
         );
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn field_changes_name_each_changed_leaf_and_skip_bookkeeping() {
+        let before = json!({"metadata": {"resourceVersion": "1", "labels": {"a/b": "1"}},
+                            "spec": {"c": [{"name": "app"}], "d": [1]}, "status": {"x": 1}});
+        let after = json!({"metadata": {"resourceVersion": "2", "labels": {"a/b": "2"}},
+                           "spec": {"c": [{"name": "app", "s": {"p": false}}], "d": [1, 2]}, "status": {"x": 2}});
+        let changes = field_changes(&before, &after);
+        let pointers: Vec<&str> = changes.iter().map(|c| c.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            ["/metadata/labels/a~1b", "/spec/c/0/s", "/spec/d"]
+        );
+        assert_eq!(changes[1].before, None);
+        assert_eq!(changes[1].after, Some(json!({"p": false})));
     }
 
     #[test]

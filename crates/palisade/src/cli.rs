@@ -31,7 +31,8 @@ pub enum Command {
     /// severity, and each framework's score when the reports have them.
     Diff(DiffArgs),
     /// Fix findings in manifest files, keeping comments and layout: safe fixes by default,
-    /// unsafe ones with --unsafe-fixes; --diff shows the changes without writing them.
+    /// unsafe ones with --unsafe-fixes; --diff shows the changes without writing them. With
+    /// --cluster: print a `kubectl patch` command per live object, or --apply the patches.
     Fix(FixArgs),
     /// Print the documentation of a control (by ID or by another tool's ID).
     Explain {
@@ -151,12 +152,18 @@ pub struct ScanArgs {
 #[derive(Debug, Args)]
 pub struct FixArgs {
     /// Files or directories to fix (directories recursively).
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
     pub paths: Vec<PathBuf>,
     /// Print a unified diff of the fixes and change nothing. Exits with status 1 when there is
     /// something to fix, so CI can fail on fixable findings.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cluster")]
     pub diff: bool,
+    #[command(flatten)]
+    pub live: LiveFixArgs,
     /// Also apply fixes that may change how the application behaves (runAsNonRoot,
     /// readOnlyRootFilesystem, removing host namespaces or hostPath volumes, …).
     #[arg(long)]
@@ -167,6 +174,44 @@ pub struct FixArgs {
     /// control selection, settings and exceptions apply as in `scan`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// `palisade fix --cluster`: patches for live objects instead of edits of files.
+#[derive(Debug, Args)]
+pub struct LiveFixArgs {
+    /// Fix the objects of a live cluster (the current kubeconfig context, or --context):
+    /// print one `kubectl patch` command per object a person edits (the Deployment, not its
+    /// Pods), exiting with status 1 when there is something to patch.
+    #[arg(long)]
+    pub cluster: bool,
+    #[command(flatten)]
+    pub clusters: ClusterArgs,
+    /// With --cluster: fix only this namespace; repeatable.
+    #[arg(
+        long = "namespace",
+        short = 'n',
+        value_name = "NAMESPACE",
+        requires = "cluster"
+    )]
+    pub namespaces: Vec<String>,
+    /// With --cluster: neither read nor fix this namespace; repeatable.
+    #[arg(
+        long = "exclude-namespace",
+        value_name = "NAMESPACE",
+        requires = "cluster"
+    )]
+    pub exclude_namespaces: Vec<String>,
+    /// With --cluster: apply the patches. Each is first sent as a server-side dry run and what
+    /// it would change is shown; then you confirm (y/N) unless --yes.
+    #[arg(long, requires = "cluster")]
+    pub apply: bool,
+    /// With --apply: do not ask for confirmation.
+    #[arg(long, short = 'y', requires = "apply")]
+    pub yes: bool,
+    /// With --cluster: also patch objects managed by Argo CD or Flux. Without it their patches
+    /// are shown for reference only, as the tool would undo them on its next sync.
+    #[arg(long, requires = "cluster")]
+    pub include_gitops: bool,
 }
 
 #[derive(Debug, Args)]

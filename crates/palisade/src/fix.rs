@@ -108,6 +108,9 @@ fn reload(inventory: &mut Inventory, id: SourceId, text: String) {
 }
 
 pub fn run(args: &FixArgs) -> Result<ExitCode, String> {
+    if args.live.cluster {
+        return crate::fix_cluster::run(args);
+    }
     if args.paths.iter().any(|p| p.as_os_str() == "-") {
         return Err("fix edits files in place; it cannot read standard input".into());
     }

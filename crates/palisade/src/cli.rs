@@ -170,8 +170,9 @@ pub struct FixArgs {
     pub unsafe_fixes: bool,
     #[command(flatten)]
     pub selection: Selection,
-    /// Configuration file (default: `.palisade.yaml` found upward from the first path); its
-    /// control selection, settings and exceptions apply as in `scan`.
+    /// Configuration file (default: `.palisade.yaml` found upward from the first path, or from
+    /// the current directory with --cluster); its control selection, settings and exceptions
+    /// apply as in `scan`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
@@ -191,26 +192,28 @@ pub struct LiveFixArgs {
         long = "namespace",
         short = 'n',
         value_name = "NAMESPACE",
-        requires = "cluster"
+        requires = "cluster",
+        conflicts_with = "paths"
     )]
     pub namespaces: Vec<String>,
     /// With --cluster: neither read nor fix this namespace; repeatable.
     #[arg(
         long = "exclude-namespace",
         value_name = "NAMESPACE",
-        requires = "cluster"
+        requires = "cluster",
+        conflicts_with = "paths"
     )]
     pub exclude_namespaces: Vec<String>,
     /// With --cluster: apply the patches. Each is first sent as a server-side dry run and what
     /// it would change is shown; then you confirm (y/N) unless --yes.
-    #[arg(long, requires = "cluster")]
+    #[arg(long, requires = "cluster", conflicts_with = "paths")]
     pub apply: bool,
     /// With --apply: do not ask for confirmation.
     #[arg(long, short = 'y', requires = "apply")]
     pub yes: bool,
     /// With --cluster: also patch objects managed by Argo CD or Flux. Without it their patches
     /// are shown for reference only, as the tool would undo them on its next sync.
-    #[arg(long, requires = "cluster")]
+    #[arg(long, requires = "cluster", conflicts_with = "paths")]
     pub include_gitops: bool,
 }
 

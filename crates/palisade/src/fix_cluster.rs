@@ -246,10 +246,10 @@ fn count_patched(outcome: &mut Outcome, patch: &ObjectPatch) {
     }
 }
 
-/// The fixes a patch carries, as comment lines.
+/// The fixes a patch carries, one line each after `lead`.
 fn fix_lines(out: &mut String, patch: &ObjectPatch, lead: &str) {
     for (control, description) in &patch.fixes {
-        let _ = writeln!(out, "{lead}#   {control:<9} {description}");
+        let _ = writeln!(out, "{lead}{control:<9} {description}");
     }
 }
 
@@ -262,7 +262,7 @@ fn command(patch: &ObjectPatch, kubectl: &KubectlTarget) -> String {
             "# managed by {tool}: its next sync may undo this patch; fix the source as well"
         );
     }
-    fix_lines(&mut out, patch, "");
+    fix_lines(&mut out, patch, "#   ");
     let _ = writeln!(
         out,
         "{}",
@@ -283,7 +283,7 @@ fn gitops_comment(patch: &ObjectPatch, kubectl: &KubectlTarget) -> String {
             .map(ToString::to_string)
             .unwrap_or_default()
     );
-    fix_lines(&mut out, patch, "");
+    fix_lines(&mut out, patch, "#   ");
     let _ = writeln!(
         out,
         "# {}",
@@ -345,7 +345,7 @@ fn apply(
                     .unwrap_or_default();
                 let changes = palisade_fix::field_changes(&current, &answer);
                 let mut out = format!("\n{name} (server-side dry run):\n");
-                fix_lines(&mut out, &patch, "");
+                fix_lines(&mut out, &patch, "  fixes ");
                 for change in &changes {
                     let _ = writeln!(
                         out,

@@ -3,7 +3,8 @@
 //!
 //! The strategic merge knows the merge keys of the lists a security fix touches and merges
 //! their items by key: `containers`, `initContainers`, `ephemeralContainers`, `volumes`, `env`
-//! and `imagePullSecrets` by `name`, `volumeMounts` by `mountPath`, `ports` by `containerPort`.
+//! and `imagePullSecrets` by `name`, `volumeMounts` by `mountPath`, `ports` by `containerPort`
+//! (a container's) or `port` (a Service's).
 //! An item with `$patch: delete` is removed; every other list is replaced whole, and `null`
 //! removes a field, as in a merge patch. `$setElementOrder/…` keys (ordering hints kubectl
 //! sends) are ignored; other `$` directives are refused. Custom resources have no strategic
@@ -77,17 +78,19 @@ pub(crate) fn apply(
     Ok(out)
 }
 
-/// The key that identifies the items of a list field, when strategic merge knows one.
-fn merge_key(field: &str) -> Option<&'static str> {
+/// The keys that may identify the items of a list field, when strategic merge knows the field:
+/// the first an item carries is its key. A list named `ports` is a container's (merged by
+/// `containerPort`) or a Service's (by `port`).
+fn merge_keys(field: &str) -> Option<&'static [&'static str]> {
     match field {
         "containers"
         | "initContainers"
         | "ephemeralContainers"
         | "volumes"
         | "env"
-        | "imagePullSecrets" => Some("name"),
-        "volumeMounts" => Some("mountPath"),
-        "ports" => Some("containerPort"),
+        | "imagePullSecrets" => Some(&["name"]),
+        "volumeMounts" => Some(&["mountPath"]),
+        "ports" => Some(&["containerPort", "port"]),
         _ => None,
     }
 }
@@ -113,13 +116,13 @@ fn strategic_merge(target: &mut Value, patch: &Value, field: Option<&str>) -> Re
                 format!("the fake API server does not support the directive {key} (in {field:?})"),
             ));
         }
-        match (value, merge_key(key)) {
+        match (value, merge_keys(key)) {
             (Value::Null, _) => {
                 map.remove(key);
             }
-            (Value::Array(items), Some(merge_key)) => {
+            (Value::Array(items), Some(merge_keys)) => {
                 let list = map.entry(key.clone()).or_insert(Value::Array(Vec::new()));
-                merge_list(list, items, merge_key, key)?;
+                merge_list(list, items, merge_keys, key)?;
             }
             (Value::Object(_), _) => {
                 strategic_merge(
@@ -139,7 +142,7 @@ fn strategic_merge(target: &mut Value, patch: &Value, field: Option<&str>) -> Re
 fn merge_list(
     list: &mut Value,
     items: &[Value],
-    merge_key: &str,
+    merge_keys: &[&str],
     field: &str,
 ) -> Result<(), Refusal> {
     if !list.is_array() {
@@ -149,10 +152,13 @@ fn merge_list(
         unreachable!("made a list above")
     };
     for item in items {
-        let Some(key) = item.get(merge_key).filter(|k| !k.is_null()) else {
+        let Some((merge_key, key)) = merge_keys
+            .iter()
+            .find_map(|k| item.get(*k).filter(|v| !v.is_null()).map(|v| (*k, v)))
+        else {
             return Err(refuse(
                 422,
-                format!("{field}: an item of a list merged by {merge_key} has no {merge_key}"),
+                format!("{field}: an item has none of the merge keys {merge_keys:?}"),
             ));
         };
         let at = existing.iter().position(|e| e.get(merge_key) == Some(key));
@@ -252,6 +258,14 @@ mod tests {
                 .unwrap()
                 .len(),
             1
+        );
+        let service = json!({"kind": "Service", "spec": {"ports": [{"port": 80, "name": "http"}]}});
+        let body =
+            br#"{"spec":{"ports":[{"port":80,"nodePort":null,"targetPort":8080},{"port":443}]}}"#;
+        let out = apply(Some(STRATEGIC_MERGE_PATCH), &service, body, true).unwrap();
+        assert_eq!(
+            out["spec"]["ports"],
+            json!([{"port": 80, "name": "http", "targetPort": 8080}, {"port": 443}])
         );
         let retain = br#"{"spec":{"$retainKeys":["template"]}}"#;
         assert_eq!(

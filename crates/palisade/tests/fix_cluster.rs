@@ -404,3 +404,70 @@ fn paths_and_cluster_exclude_each_other() {
         .unwrap();
     assert!(String::from_utf8_lossy(&yes_alone.stderr).contains("--apply"));
 }
+
+/// Runs `palisade fix --cluster … --apply` on a pseudo-terminal (util-linux `script`), typing
+/// `answer`; None (a visible skip) when `script` is missing (scripts/test.sh does not install
+/// it, so CI skips too when its image lacks util-linux).
+fn apply_on_a_terminal(kubeconfig: &Path, answer: &str) -> Option<(String, i32)> {
+    if !Path::new("/usr/bin/script").is_file() {
+        eprintln!("SKIPPED: script(1) not found; the confirmation on a terminal was not tested");
+        return None;
+    }
+    let binary = assert_cmd::cargo::cargo_bin("palisade");
+    let command = format!(
+        "'{}' fix --cluster --kubeconfig '{}' -n payments --apply",
+        binary.display(),
+        kubeconfig.display()
+    );
+    let output = std::process::Command::new("/usr/bin/script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("piped")
+                .write_all(answer.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    Some((
+        String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n"),
+        output.status.code().unwrap(),
+    ))
+}
+
+#[test]
+fn on_a_terminal_nothing_is_applied_until_the_user_says_yes() {
+    let server = server(FakeApiServer::builder());
+    let config = kubeconfig(&server);
+    let Some((output, code)) = apply_on_a_terminal(&config.path, "n\n") else {
+        return;
+    };
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        output.contains("Apply 3 patch(es) to cluster `payments-prod`? [y/N]"),
+        "{output}"
+    );
+    assert!(output.contains("Nothing applied"), "{output}");
+    let sent = patches(&server);
+    assert_eq!(sent.len(), 3);
+    assert!(sent.iter().all(RequestRecord::is_dry_run));
+
+    server.clear_requests();
+    let (output, code) = apply_on_a_terminal(&config.path, "y\n").unwrap();
+    assert_eq!(code, 0, "{output}");
+    assert!(
+        output.contains("patched Deployment payments/web"),
+        "{output}"
+    );
+    assert_eq!(
+        patches(&server).iter().filter(|r| !r.is_dry_run()).count(),
+        3
+    );
+}

@@ -10,8 +10,13 @@
 //!   (`PartialObjectMetadata`) forms;
 //! - watch (initial events, resume from a resourceVersion, bookmarks, `sendInitialEvents`,
 //!   `410 Expired` once history is compacted, `timeoutSeconds`);
-//! - injected `403 Forbidden` and other failures per resource, and a request log that tells
-//!   whether a response carried Secret values.
+//! - PATCH of one object: JSON Patch, merge patch and a bounded strategic merge patch (see
+//!   `patch.rs` for the merge keys it knows), `dryRun=All` (answered, not stored), a new
+//!   resourceVersion and a MODIFIED event only when something changed, 404/409/415/422 as a real
+//!   server answers them;
+//! - injected `403 Forbidden` (per verb, `patch` included) and other failures per resource, and a
+//!   request log that tells whether a response carried Secret values and which requests were dry
+//!   runs.
 //!
 //! Objects come from `kubectl get -o json` style files or from JSON values. Built-in kinds,
 //! CustomResourceDefinitions among the objects, and objects of unknown kinds (served under a

@@ -505,8 +505,12 @@ fn version_info(git_version: &str) -> Value {
 
 fn route(ctx: &Ctx<'_>, method: &str, path: &str, q: &Query, accept: Option<&str>) -> Resp {
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let served =
-        method == "GET" || (method == "PATCH" && matches!(segs.first(), Some(&"api" | &"apis")));
+    // Objects are the only thing a PATCH may name.
+    let object_path = matches!(
+        segs.as_slice(),
+        ["api", "v1", _, ..] | ["apis", _, _, _, ..]
+    );
+    let served = method == "GET" || (method == "PATCH" && object_path);
     if !served {
         return match segs.first() {
             Some(&"api" | &"apis") => status(
@@ -812,6 +816,13 @@ fn patch(ctx: &Ctx<'_>, t: &Target<'_>, name: &str, q: &Query) -> Resp {
         && let Some(n) = generation.as_u64()
     {
         *generation = (n + 1).into();
+    }
+    if t.ty.group.is_empty()
+        && t.ty.plural == "secrets"
+        && let Some(object) = patched.as_object()
+        && !crate::store::secret_values(object).is_empty()
+    {
+        ctx.shared.mark_secret(ctx.idx);
     }
     if dry_run {
         return json_resp(200, &patched);

@@ -1107,6 +1107,31 @@ async fn patches_dry_run_apply_and_refuse_like_a_real_server() {
         "other verbs are still allowed"
     );
 
+    // A PATCH names an object, never discovery.
+    let discovery = http::Request::patch("/api/v1")
+        .header("Content-Type", "application/merge-patch+json")
+        .body(b"{}".to_vec())
+        .unwrap();
+    let err = client.request::<Value>(discovery).await.unwrap_err();
+    assert_eq!(api_code(&err).map(|c| c.0), Some(405));
+    // A Secret's patch answers its values, and the log says so.
+    server.clear_requests();
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "team-a");
+    secrets
+        .patch(
+            "creds",
+            &PatchParams::default().dry_run(),
+            &Patch::Merge(json!({"metadata": {"labels": {"a": "b"}}})),
+        )
+        .await
+        .unwrap();
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.method == "PATCH" && r.served_secret_data)
+    );
+
     // Custom resources take no strategic merge patch.
     let widgets = Api::<DynamicObject>::namespaced_with(
         client,

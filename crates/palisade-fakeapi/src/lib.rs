@@ -209,7 +209,7 @@ impl FakeApiServerBuilder {
         self.forbid_verbs(group, plural, namespace, &[])
     }
 
-    /// Like [`forbid`](Self::forbid) for some verbs only (`get`, `list`, `watch`).
+    /// Like [`forbid`](Self::forbid) for some verbs only (`get`, `list`, `watch`, `patch`).
     pub fn forbid_verbs(
         mut self,
         group: &str,

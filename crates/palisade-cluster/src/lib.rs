@@ -10,12 +10,16 @@
 //! - `/version` becomes one `ClusterVersion` object, so version-dependent controls (end of
 //!   life) judge the cluster like any other object.
 //!
+//! - [`patch`] sends a fix's JSON Patch to an object, as a server-side dry run or for real.
+//!
 //! The watch loop (`palisade-watch`) reuses [`Cluster`] and [`convert`] to keep the inventory
 //! current.
 
 mod collect;
 pub mod convert;
+mod patch;
 mod target;
 
 pub use collect::{Cluster, CollectOptions, Collected, ListedKind, collect, connect};
+pub use patch::{PatchError, patch};
 pub use target::{Target, TargetOptions, targets};

@@ -10,8 +10,13 @@
 //!   (`PartialObjectMetadata`) forms;
 //! - watch (initial events, resume from a resourceVersion, bookmarks, `sendInitialEvents`,
 //!   `410 Expired` once history is compacted, `timeoutSeconds`);
-//! - injected `403 Forbidden` and other failures per resource, and a request log that tells
-//!   whether a response carried Secret values.
+//! - PATCH of one object: JSON Patch, merge patch and a bounded strategic merge patch (see
+//!   `patch.rs` for the merge keys it knows), `dryRun=All` (answered, not stored), a new
+//!   resourceVersion and a MODIFIED event only when something changed, 404/409/415/422 as a real
+//!   server answers them;
+//! - injected `403 Forbidden` (per verb, `patch` included) and other failures per resource, and a
+//!   request log that tells whether a response carried Secret values and which requests were dry
+//!   runs.
 //!
 //! Objects come from `kubectl get -o json` style files or from JSON values. Built-in kinds,
 //! CustomResourceDefinitions among the objects, and objects of unknown kinds (served under a
@@ -30,6 +35,7 @@
 
 mod discovery;
 mod load;
+mod patch;
 mod selector;
 mod server;
 mod store;
@@ -79,6 +85,8 @@ pub struct RequestRecord {
     /// The raw query string (still percent-encoded), empty when there was none.
     pub query: String,
     pub accept: Option<String>,
+    /// The Content-Type of the request (a PATCH names its patch type there).
+    pub content_type: Option<String>,
     /// The HTTP status code of the response.
     pub status: u16,
     /// Whether the response body carried any Secret's `data`/`stringData` values (also when a
@@ -88,6 +96,11 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
+    /// Whether this was a dry run (`dryRun=All`): answered, but nothing stored.
+    pub fn is_dry_run(&self) -> bool {
+        self.query.split('&').any(|p| p == "dryRun=All")
+    }
+
     /// Whether this was a watch request.
     pub fn is_watch(&self) -> bool {
         self.query
@@ -196,7 +209,7 @@ impl FakeApiServerBuilder {
         self.forbid_verbs(group, plural, namespace, &[])
     }
 
-    /// Like [`forbid`](Self::forbid) for some verbs only (`get`, `list`, `watch`).
+    /// Like [`forbid`](Self::forbid) for some verbs only (`get`, `list`, `watch`, `patch`).
     pub fn forbid_verbs(
         mut self,
         group: &str,

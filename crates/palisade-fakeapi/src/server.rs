@@ -11,6 +11,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
+use http_body_util::BodyExt as _;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
@@ -350,7 +351,19 @@ async fn serve_connection(tcp: tokio::net::TcpStream, acceptor: TlsAcceptor, sha
     };
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(handle(&shared, &req)) }
+        async move {
+            let (parts, body) = req.into_parts();
+            // Only a PATCH carries a body this server reads.
+            let body = if parts.method == hyper::Method::PATCH {
+                match http_body_util::Limited::new(body, MAX_BODY).collect().await {
+                    Ok(collected) => Ok(collected.to_bytes()),
+                    Err(_) => Err(()),
+                }
+            } else {
+                Ok(Bytes::new())
+            };
+            Ok::<_, Infallible>(handle(&shared, &parts, body))
+        }
     });
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     if let Err(e) = builder.serve_connection(TokioIo::new(tls), service).await {
@@ -386,18 +399,30 @@ pub(crate) async fn serve(
     conns.shutdown().await;
 }
 
-/// Handles one request and records it in the request log.
-fn handle(shared: &Arc<Shared>, req: &Request<Incoming>) -> Resp {
-    let accept = req
-        .headers()
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+/// The largest request body read (a PATCH); the real server's limit is 3 MiB.
+const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// Handles one request and records it in the request log. `body` is `Err` when it was too
+/// large to read.
+fn handle(
+    shared: &Arc<Shared>,
+    req: &hyper::http::request::Parts,
+    body: Result<Bytes, ()>,
+) -> Resp {
+    let header = |name| {
+        req.headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let accept = header(ACCEPT);
+    let content_type = header(CONTENT_TYPE);
     let record = RequestRecord {
-        method: req.method().as_str().to_string(),
-        path: req.uri().path().to_string(),
-        query: req.uri().query().unwrap_or_default().to_string(),
+        method: req.method.as_str().to_string(),
+        path: req.uri.path().to_string(),
+        query: req.uri.query().unwrap_or_default().to_string(),
         accept: accept.clone(),
+        content_type: content_type.clone(),
         status: 0,
         served_secret_data: false,
     };
@@ -408,7 +433,7 @@ fn handle(shared: &Arc<Shared>, req: &Request<Incoming>) -> Resp {
     };
     let settings = shared.settings();
     let authorized = req
-        .headers()
+        .headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
@@ -417,17 +442,22 @@ fn handle(shared: &Arc<Shared>, req: &Request<Incoming>) -> Resp {
         shared,
         idx,
         settings: &settings,
+        method: req.method.as_str(),
+        content_type: content_type.as_deref(),
+        body: body.as_ref().map_or(&[][..], |b| &b[..]),
     };
-    let resp = if authorized {
+    let resp = if !authorized {
+        status(401, "Unauthorized", None)
+    } else if body.is_err() {
+        status(413, "Request entity too large: limit is 3145728", None)
+    } else {
         route(
             &ctx,
-            req.method().as_str(),
-            req.uri().path(),
-            &Query::parse(req.uri().query().unwrap_or_default()),
+            req.method.as_str(),
+            req.uri.path(),
+            &Query::parse(req.uri.query().unwrap_or_default()),
             accept.as_deref(),
         )
-    } else {
-        status(401, "Unauthorized", None)
     };
     if let Some(r) = shared.log().get_mut(idx) {
         r.status = resp.status().as_u16();
@@ -439,6 +469,9 @@ struct Ctx<'a> {
     shared: &'a Arc<Shared>,
     idx: usize,
     settings: &'a Settings,
+    method: &'a str,
+    content_type: Option<&'a str>,
+    body: &'a [u8],
 }
 
 fn version_info(git_version: &str) -> Value {
@@ -472,7 +505,13 @@ fn version_info(git_version: &str) -> Value {
 
 fn route(ctx: &Ctx<'_>, method: &str, path: &str, q: &Query, accept: Option<&str>) -> Resp {
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    if method != "GET" {
+    // Objects are the only thing a PATCH may name.
+    let object_path = matches!(
+        segs.as_slice(),
+        ["api", "v1", _, ..] | ["apis", _, _, _, ..]
+    );
+    let served = method == "GET" || (method == "PATCH" && object_path);
+    if !served {
         return match segs.first() {
             Some(&"api" | &"apis") => status(
                 405,
@@ -599,7 +638,9 @@ fn resource(
         name,
         subresource,
     };
-    let verb = if watch {
+    let verb = if ctx.method == "PATCH" {
+        "patch"
+    } else if watch {
         "watch"
     } else if name.is_some() {
         "get"
@@ -617,6 +658,12 @@ fn resource(
         return resp;
     }
     match (target.name, target.subresource) {
+        (Some(name), None) if verb == "patch" => patch(ctx, &target, name, q),
+        (_, _) if verb == "patch" => status(
+            405,
+            "the fake API server patches objects only, not collections or subresources",
+            Some(details(&target.ty, name)),
+        ),
         (Some(name), None | Some("status")) if !watch => get(ctx, &target, name, accept),
         (Some(_), Some(_)) => not_found_path(),
         (Some(name), None) => {
@@ -683,6 +730,116 @@ fn configured_failure(ctx: &Ctx<'_>, t: &Target<'_>, verb: &str) -> Option<Resp>
         ctx.settings.user, ty.plural, ty.group
     );
     Some(status(403, &message, Some(details(ty, t.name))))
+}
+
+fn not_found(t: &Target<'_>, name: &str) -> Resp {
+    status(
+        404,
+        &format!("{} \"{name}\" not found", qualified(&t.ty)),
+        Some(details(&t.ty, Some(name))),
+    )
+}
+
+/// Applies a PATCH to one object. With `dryRun=All` the patched object is answered and nothing
+/// is stored; otherwise a change is stored with a new resourceVersion (watchers see MODIFIED),
+/// and a patch that changes nothing stores nothing, as on a real server.
+fn patch(ctx: &Ctx<'_>, t: &Target<'_>, name: &str, q: &Query) -> Resp {
+    let dry_run = match q.get("dryRun") {
+        None | Some("") => false,
+        Some("All") => true,
+        Some(other) => {
+            return status(
+                400,
+                &format!("Invalid dry run value: {other:?}, supported values: \"All\""),
+                None,
+            );
+        }
+    };
+    let namespace = t.namespace.unwrap_or_default();
+    let Some(stored) = ctx.shared.read_store().get(t.ty.storage, namespace, name) else {
+        return not_found(t, name);
+    };
+    let mut current = Vec::new();
+    stored.write_full(&mut current, &t.ty.kind, &t.ty.api_version());
+    let current: Value = serde_json::from_slice(&current).unwrap_or(Value::Null);
+    let builtin = crate::types::is_builtin(&t.ty.group, &t.ty.plural);
+    let mut patched = match crate::patch::apply(ctx.content_type, &current, ctx.body, builtin) {
+        Ok(patched) => patched,
+        Err(refusal) => {
+            let details = (refusal.code == 422).then(|| details(&t.ty, Some(name)));
+            return status(refusal.code, &refusal.message, details);
+        }
+    };
+    let identity = |v: &Value| {
+        [
+            v.get("apiVersion").cloned(),
+            v.get("kind").cloned(),
+            v.pointer("/metadata/name").cloned(),
+            v.pointer("/metadata/namespace").cloned(),
+            v.pointer("/metadata/uid").cloned(),
+        ]
+    };
+    if identity(&patched) != identity(&current) {
+        return status(
+            422,
+            &format!(
+                "{} \"{name}\" is invalid: a patch may not change apiVersion, kind, name, namespace or uid",
+                qualified(&t.ty)
+            ),
+            Some(details(&t.ty, Some(name))),
+        );
+    }
+    if patched.pointer("/metadata/resourceVersion") != current.pointer("/metadata/resourceVersion")
+    {
+        return status(
+            409,
+            &format!(
+                "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+                qualified(&t.ty)
+            ),
+            Some(details(&t.ty, Some(name))),
+        );
+    }
+    if patched == current {
+        return json_resp(200, &current);
+    }
+    // The spec changed (anything but metadata and status): a real server counts a generation.
+    fn spec(v: &Value) -> Option<Vec<(&String, &Value)>> {
+        v.as_object().map(|m| {
+            m.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status"))
+                .collect()
+        })
+    }
+    if spec(&patched) != spec(&current)
+        && let Some(generation) = patched.pointer_mut("/metadata/generation")
+        && let Some(n) = generation.as_u64()
+    {
+        *generation = (n + 1).into();
+    }
+    if t.ty.group.is_empty()
+        && t.ty.plural == "secrets"
+        && let Some(object) = patched.as_object()
+        && !crate::store::secret_values(object).is_empty()
+    {
+        ctx.shared.mark_secret(ctx.idx);
+    }
+    if dry_run {
+        return json_resp(200, &patched);
+    }
+    let rv = match ctx.shared.write_store().put(patched) {
+        Ok(rv) => rv,
+        Err(message) => return status(422, &message, Some(details(&t.ty, Some(name)))),
+    };
+    ctx.shared.changes.send_replace(rv);
+    match ctx.shared.read_store().get(t.ty.storage, namespace, name) {
+        Some(now) => {
+            let mut out = Vec::new();
+            now.write_full(&mut out, &t.ty.kind, &t.ty.api_version());
+            respond(200, "application/json", out)
+        }
+        None => not_found(t, name),
+    }
 }
 
 fn get(ctx: &Ctx<'_>, t: &Target<'_>, name: &str, accept: Option<&str>) -> Resp {

@@ -83,7 +83,7 @@ impl Stored {
 }
 
 /// Values of a Secret's `data` and `stringData`, non-empty ones only.
-fn secret_values(obj: &Map<String, Value>) -> Vec<String> {
+pub(crate) fn secret_values(obj: &Map<String, Value>) -> Vec<String> {
     let mut out = Vec::new();
     for field in ["data", "stringData"] {
         if let Some(Value::Object(m)) = obj.get(field) {

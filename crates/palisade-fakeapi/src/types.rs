@@ -255,6 +255,11 @@ pub(crate) struct Registry {
     storage_by_gr: HashMap<(String, String), usize>,
 }
 
+/// Whether a resource is one of the built-in kinds (not a custom or derived one).
+pub(crate) fn is_builtin(group: &str, plural: &str) -> bool {
+    BUILTINS.iter().any(|b| b.0 == group && b.3 == plural)
+}
+
 impl Registry {
     pub fn with_builtins() -> Self {
         let mut reg = Registry::default();

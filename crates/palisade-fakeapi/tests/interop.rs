@@ -975,3 +975,180 @@ fn the_binary_serves_a_directory_and_writes_a_kubeconfig() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[tokio::test]
+async fn patches_dry_run_apply_and_refuse_like_a_real_server() {
+    use kube::api::{Patch, PatchParams};
+    let (server, client) =
+        start(FakeApiServer::builder().forbid_verbs("", "configmaps", Some("team-a"), &["patch"]))
+            .await;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "team-a");
+    let before = deployments.get("web").await.unwrap();
+    let rv = before.metadata.resource_version.clone();
+    let mut events = drive(watcher(deployments.clone(), watcher::Config::default()).boxed());
+    until(&mut events, 10, "InitDone").await;
+    wait_for_watch(&server, "/apis/apps/v1/namespaces/team-a/deployments").await;
+
+    let fix: json_patch::Patch = serde_json::from_value(json!([
+        {"op": "test", "path": "/spec/template/spec/containers/0/name", "value": "c"},
+        {"op": "add", "path": "/spec/template/spec/containers/0/securityContext",
+         "value": {"allowPrivilegeEscalation": false}}
+    ]))
+    .unwrap();
+    let dry = deployments
+        .patch(
+            "web",
+            &PatchParams::default().dry_run(),
+            &Patch::Json::<()>(fix.clone()),
+        )
+        .await
+        .unwrap();
+    let context = |d: &Deployment| {
+        d.spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0]
+            .security_context
+            .clone()
+    };
+    assert!(
+        context(&dry).is_some(),
+        "the dry run answers the patched object"
+    );
+    assert_eq!(dry.metadata.resource_version, rv, "and does not store it");
+    assert!(context(&deployments.get("web").await.unwrap()).is_none());
+
+    let applied = deployments
+        .patch("web", &PatchParams::default(), &Patch::Json::<()>(fix))
+        .await
+        .unwrap();
+    assert_ne!(applied.metadata.resource_version, rv);
+    assert!(context(&deployments.get("web").await.unwrap()).is_some());
+    let seen = until(&mut events, 10, "Apply web").await;
+    assert_eq!(
+        seen,
+        ["Apply web"],
+        "one MODIFIED event, for the real patch only"
+    );
+
+    let log = server.requests();
+    let patches: Vec<_> = log.iter().filter(|r| r.method == "PATCH").collect();
+    assert_eq!(patches.len(), 2);
+    assert!(patches[0].is_dry_run() && !patches[1].is_dry_run());
+    assert_eq!(
+        patches[1].content_type.as_deref(),
+        Some("application/json-patch+json")
+    );
+
+    // The container's name no longer matches: the stale patch fails whole.
+    let stale: json_patch::Patch = serde_json::from_value(json!([
+        {"op": "test", "path": "/spec/template/spec/containers/0/name", "value": "other"},
+        {"op": "remove", "path": "/spec/template/spec/containers/0/securityContext"}
+    ]))
+    .unwrap();
+    let err = deployments
+        .patch("web", &PatchParams::default(), &Patch::Json::<()>(stale))
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&err), Some((422, "Invalid".into())));
+    let missing = deployments
+        .patch(
+            "nope",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"a": "b"}}})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&missing), Some((404, "NotFound".into())));
+    let strategic = deployments
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"spec": {"template": {"spec": {"containers": [
+                {"name": "c", "securityContext": {"runAsNonRoot": true}}]}}}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        context(&strategic).unwrap().run_as_non_root,
+        Some(true),
+        "merged into the container by name"
+    );
+    assert_eq!(
+        context(&strategic).unwrap().allow_privilege_escalation,
+        Some(false)
+    );
+
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "team-a");
+    server
+        .apply(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "settings", "namespace": "team-a"}, "data": {"a": "1"}}))
+        .unwrap();
+    let forbidden = cms
+        .patch(
+            "settings",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"a": "2"}})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&forbidden), Some((403, "Forbidden".into())));
+    assert!(
+        forbidden
+            .to_string()
+            .contains("cannot patch resource \"configmaps\"")
+    );
+    assert!(
+        cms.get("settings").await.is_ok(),
+        "other verbs are still allowed"
+    );
+
+    // A PATCH names an object, never discovery.
+    let discovery = http::Request::patch("/api/v1")
+        .header("Content-Type", "application/merge-patch+json")
+        .body(b"{}".to_vec())
+        .unwrap();
+    let err = client.request::<Value>(discovery).await.unwrap_err();
+    assert_eq!(api_code(&err).map(|c| c.0), Some(405));
+    // A Secret's patch answers its values, and the log says so.
+    server.clear_requests();
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "team-a");
+    secrets
+        .patch(
+            "creds",
+            &PatchParams::default().dry_run(),
+            &Patch::Merge(json!({"metadata": {"labels": {"a": "b"}}})),
+        )
+        .await
+        .unwrap();
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.method == "PATCH" && r.served_secret_data)
+    );
+
+    // Custom resources take no strategic merge patch.
+    let widgets = Api::<DynamicObject>::namespaced_with(
+        client,
+        "team-a",
+        &ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+            "example.com",
+            "v1",
+            "Widget",
+        )),
+    );
+    let err = widgets
+        .patch(
+            "w1",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"spec": {"size": 4}})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&err).map(|c| c.0), Some(415));
+}

@@ -11,6 +11,8 @@ mod file;
 pub mod helm;
 mod json;
 pub mod kustomize;
+mod live;
+mod patch;
 mod plan;
 mod render;
 mod select;
@@ -22,6 +24,11 @@ mod yaml;
 
 pub use diff::{new_file_diff, unified_diff};
 pub use file::{Applied, FileFix, ObjectEdit, ValueEdit, fix_single_document, fix_text};
+pub use live::{
+    KubectlTarget, LiveFix, LivePlan, Management, ObjectPatch, Target, gitops,
+    kubectl_patch_command, kubectl_resource, plan_live, target,
+};
+pub use patch::{FieldChange, escape_pointer_segment, field_changes, shell_quote};
 pub use plan::Rejected;
 pub use select::{NotFixed, decide, decide_fix};
 pub use summary::Summary;

@@ -45,11 +45,18 @@ impl Summary {
             self.fixed_count(),
             self.files_changed
         );
+        self.render_counts(&mut out, title);
+        out
+    }
+
+    /// The fixed findings per control, then those not fixed grouped by reason: the summary
+    /// without its first line, for callers that change something other than files.
+    pub fn render_counts(&self, out: &mut String, title: &dyn Fn(&str) -> &'static str) {
         for (control, count) in &self.fixed {
             let _ = writeln!(out, "  {control:<9} {count:>5}  {}", title(control));
         }
         if self.not_fixed.is_empty() {
-            return out;
+            return;
         }
         let _ = writeln!(out, "Not fixed: {} finding(s).", self.not_fixed_count());
         let mut reason: Option<&NotFixed> = None;
@@ -60,7 +67,6 @@ impl Summary {
             }
             let _ = writeln!(out, "    {control:<9} {count:>5}  {}", title(control));
         }
-        out
     }
 }
 

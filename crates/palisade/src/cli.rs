@@ -31,8 +31,9 @@ pub enum Command {
     /// severity, and each framework's score when the reports have them.
     Diff(DiffArgs),
     /// Fix findings in manifest files, keeping comments and layout: safe fixes by default,
-    /// unsafe ones with --unsafe-fixes; --diff shows the changes without writing them.
-    Fix(FixArgs),
+    /// unsafe ones with --unsafe-fixes; --diff shows the changes without writing them. With
+    /// --cluster: print a `kubectl patch` command per live object, or --apply the patches.
+    Fix(Box<FixArgs>),
     /// Print the documentation of a control (by ID or by another tool's ID).
     Explain {
         /// A control ID (POD-001) or an alias (C-0057, KSV-0017, CKV_K8S_16, privileged-container).
@@ -151,24 +152,71 @@ pub struct ScanArgs {
 #[derive(Debug, Args)]
 pub struct FixArgs {
     /// Files or directories to fix (directories recursively).
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
     pub paths: Vec<PathBuf>,
     /// Print a unified diff of the fixes and change nothing. Exits with status 1 when there is
     /// something to fix, so CI can fail on fixable findings.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cluster")]
     pub diff: bool,
+    #[command(flatten)]
+    pub live: LiveFixArgs,
     /// Also apply fixes that may change how the application behaves (runAsNonRoot,
     /// readOnlyRootFilesystem, removing host namespaces or hostPath volumes, …).
     #[arg(long)]
     pub unsafe_fixes: bool,
     #[command(flatten)]
     pub selection: Selection,
-    /// Configuration file (default: `.palisade.yaml` found upward from the first path); its
-    /// control selection, settings and exceptions apply as in `scan`.
+    /// Configuration file (default: `.palisade.yaml` found upward from the first path, or from
+    /// the current directory with --cluster); its control selection, settings and exceptions
+    /// apply as in `scan`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub rendered: crate::fix_rendered::RenderedArgs,
+}
+
+/// `palisade fix --cluster`: patches for live objects instead of edits of files.
+#[derive(Debug, Args)]
+pub struct LiveFixArgs {
+    /// Fix the objects of a live cluster (the current kubeconfig context, or --context):
+    /// print one `kubectl patch` command per object a person edits (the Deployment, not its
+    /// Pods), exiting with status 1 when there is something to patch.
+    #[arg(long)]
+    pub cluster: bool,
+    #[command(flatten)]
+    pub clusters: ClusterArgs,
+    /// With --cluster: fix only this namespace; repeatable.
+    #[arg(
+        long = "namespace",
+        short = 'n',
+        value_name = "NAMESPACE",
+        requires = "cluster",
+        conflicts_with = "paths"
+    )]
+    pub namespaces: Vec<String>,
+    /// With --cluster: neither read nor fix this namespace; repeatable.
+    #[arg(
+        long = "exclude-namespace",
+        value_name = "NAMESPACE",
+        requires = "cluster",
+        conflicts_with = "paths"
+    )]
+    pub exclude_namespaces: Vec<String>,
+    /// With --cluster: apply the patches. Each is first sent as a server-side dry run and what
+    /// it would change is shown; then you confirm (y/N) unless --yes.
+    #[arg(long, requires = "cluster", conflicts_with = "paths")]
+    pub apply: bool,
+    /// With --apply: do not ask for confirmation.
+    #[arg(long, short = 'y', requires = "apply")]
+    pub yes: bool,
+    /// With --cluster: also patch objects managed by Argo CD or Flux. Without it their patches
+    /// are shown for reference only, as the tool would undo them on its next sync.
+    #[arg(long, requires = "cluster", conflicts_with = "paths")]
+    pub include_gitops: bool,
 }
 
 #[derive(Debug, Args)]

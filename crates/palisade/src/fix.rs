@@ -23,8 +23,14 @@ const EXIT_ERROR: u8 = 2;
 /// control whose fix does not resolve its own finding from looping.
 const MAX_PASSES: usize = 4;
 
-fn title(id: &str) -> &'static str {
+pub(crate) fn title(id: &str) -> &'static str {
     palisade_controls::find(id).map_or("", |c| c.meta().title)
+}
+
+/// The fix a control declares: tells a finding without a fix that needs the user's input from
+/// one that has none.
+pub(crate) fn availability(id: &str) -> palisade_core::FixAvailability {
+    palisade_controls::find(id).map_or(palisade_core::FixAvailability::None, |c| c.meta().fix)
 }
 
 fn load_config(args: &FixArgs) -> Result<Config, String> {
@@ -65,11 +71,9 @@ fn select(inventory: &Inventory, plan: &Plan, unsafe_fixes: bool) -> Selection {
     for resource in &inventory.resources {
         let source = resource.origin.source.map(|id| inventory.source(id));
         for finding in evaluator.resource(resource).findings {
-            let availability = palisade_controls::find(finding.control)
-                .map_or(palisade_core::FixAvailability::None, |c| c.meta().fix);
             let decision = palisade_fix::decide(
                 &finding,
-                availability,
+                availability(finding.control),
                 &resource.origin,
                 source,
                 unsafe_fixes,
@@ -110,6 +114,9 @@ fn reload(inventory: &mut Inventory, id: SourceId, text: String) {
 }
 
 pub fn run(args: &FixArgs) -> Result<ExitCode, String> {
+    if args.live.cluster {
+        return crate::fix_cluster::run(args);
+    }
     if args.paths.iter().any(|p| p.as_os_str() == "-") {
         return Err("fix edits files in place; it cannot read standard input".into());
     }

@@ -9,8 +9,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::fix::availability;
 use clap::Args;
-use palisade_core::{FixAvailability, Inventory, InventoryIndex, Resource, SourceId};
+use palisade_core::{Inventory, InventoryIndex, Resource, SourceId};
 use palisade_engine::{Evaluator, Plan};
 use palisade_fix::helm::{ChartFinding, ChartOutcome, TemplateDocument};
 use palisade_fix::kustomize::{BuiltFinding, PatchFile};
@@ -117,9 +118,9 @@ fn fixable_by_source<'a>(
             continue;
         }
         for finding in evaluator.resource(resource).findings {
-            let availability = palisade_controls::find(finding.control)
-                .map_or(FixAvailability::None, |c| c.meta().fix);
-            if let Err(why) = palisade_fix::decide_fix(&finding, availability, unsafe_fixes) {
+            if let Err(why) =
+                palisade_fix::decide_fix(&finding, availability(finding.control), unsafe_fixes)
+            {
                 summary.not_fixed(finding.control, why);
                 continue;
             }

@@ -5,6 +5,7 @@ mod cli;
 mod cluster;
 mod diff;
 mod fix;
+mod fix_cluster;
 mod fix_rendered;
 mod framework_view;
 mod scan;

@@ -77,6 +77,25 @@ impl ObjectPath {
         ObjectPath(Arc::from(format!("{}[{index}]", self.0)))
     }
 
+    /// The path made of these steps, root first: the inverse of [`segments`](Self::segments).
+    pub fn from_segments(segments: &[Segment<'_>]) -> Self {
+        segments.iter().fold(ObjectPath::root(), |path, s| match s {
+            Segment::Key(k) => path.key(k),
+            Segment::Index(i) => path.index(*i),
+        })
+    }
+
+    /// [`segments`](Self::segments) that own their keys, to outlive the path.
+    pub fn owned_segments(&self) -> Vec<Segment<'static>> {
+        self.segments()
+            .into_iter()
+            .map(|s| match s {
+                Segment::Key(k) => Segment::Key(k.into_owned().into()),
+                Segment::Index(i) => Segment::Index(i),
+            })
+            .collect()
+    }
+
     /// The steps of this path, root first. A malformed step is left out.
     pub fn segments(&self) -> Vec<Segment<'_>> {
         let s: &str = &self.0;

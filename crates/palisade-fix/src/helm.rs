@@ -162,23 +162,6 @@ pub(crate) fn first_difference(a: &Value, b: &Value) -> String {
     walk(a, b, ObjectPath::root()).map_or_else(String::new, |p| p.to_string())
 }
 
-fn owned(segments: Vec<Segment<'_>>) -> Vec<Segment<'static>> {
-    segments
-        .into_iter()
-        .map(|s| match s {
-            Segment::Key(k) => Segment::Key(k.into_owned().into()),
-            Segment::Index(i) => Segment::Index(i),
-        })
-        .collect()
-}
-
-fn object_path(segments: &[Segment<'_>]) -> ObjectPath {
-    segments.iter().fold(ObjectPath::root(), |path, s| match s {
-        Segment::Key(k) => path.key(k),
-        Segment::Index(i) => path.index(*i),
-    })
-}
-
 fn op_path(op: &FixOp) -> &ObjectPath {
     match op {
         FixOp::Set { path, .. } | FixOp::Remove { path } | FixOp::Append { path, .. } => path,
@@ -186,7 +169,7 @@ fn op_path(op: &FixOp) -> &ObjectPath {
 }
 
 fn rebased(op: &FixOp, rest: &[Segment<'_>]) -> FixOp {
-    let path = object_path(rest);
+    let path = ObjectPath::from_segments(rest);
     match op {
         FixOp::Set { value, .. } => FixOp::Set {
             path,
@@ -213,7 +196,7 @@ fn candidates(finding: &ChartFinding, template: &TemplateDocument) -> (Spot, Vec
         .ops
         .iter()
         .map(|op| {
-            let segments = owned(op_path(op).segments());
+            let segments = op_path(op).owned_segments();
             let reading = template::read(&template.text, template.lines.clone(), &segments);
             (op.clone(), segments, reading)
         })
@@ -472,7 +455,7 @@ fn set_arguments(values_text: &str, edits: &[ValueEdit]) -> Vec<String> {
     for edit in edits {
         for op in &edit.fix.ops {
             let mut path = edit.at.clone();
-            path.extend(owned(op_path(op).segments()));
+            path.extend(op_path(op).owned_segments());
             let value = match op {
                 FixOp::Remove { .. } => Value::Null,
                 _ => tree::lookup(&values, &path).cloned().unwrap_or(Value::Null),
@@ -545,7 +528,7 @@ mod tests {
     use serde_json::json;
 
     fn path(text: &str) -> Vec<Segment<'static>> {
-        owned(ObjectPath::parse(text).segments())
+        ObjectPath::parse(text).owned_segments()
     }
 
     #[test]

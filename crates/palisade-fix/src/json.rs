@@ -111,17 +111,7 @@ fn set(
         return Err(format!("`{}` has no such item", tree::display(parent)));
     };
     // What goes under the first missing key: the rest of the path, nested.
-    let nested = missing[1..]
-        .iter()
-        .rev()
-        .try_fold(value.clone(), |inner, seg| match seg {
-            Segment::Key(k) => {
-                let mut map = serde_json::Map::new();
-                map.insert(k.to_string(), inner);
-                Ok(Value::Object(map))
-            }
-            Segment::Index(_) => Err(format!("`{}` has no such item", tree::display(path))),
-        })?;
+    let nested = tree::nested(value, &missing[1..], path)?;
     match tree::lookup(current, parent) {
         Some(Value::Object(_)) => {
             let object = node_at(top, parent)?;
@@ -280,14 +270,7 @@ mod tests {
     use serde_json::json;
 
     fn path(text: &str) -> Vec<Segment<'static>> {
-        ObjectPath::parse(text)
-            .segments()
-            .into_iter()
-            .map(|s| match s {
-                Segment::Key(k) => Segment::Key(k.into_owned().into()),
-                Segment::Index(i) => Segment::Index(i),
-            })
-            .collect()
+        ObjectPath::parse(text).owned_segments()
     }
 
     fn edit(text: &str, op: DocumentOp) -> String {

@@ -164,16 +164,11 @@ impl Target<'_> {
     /// names a field the owner's template does not carry.
     fn lift(&self, fix: &Fix) -> Option<Fix> {
         let lift_path = |path: &ObjectPath| -> Option<ObjectPath> {
-            let owned: Vec<Segment<'static>> = path
-                .segments()
-                .into_iter()
-                .map(|s| match s {
-                    Segment::Key(k) => Segment::Key(k.into_owned().into()),
-                    Segment::Index(i) => Segment::Index(i),
-                })
-                .collect();
-            let lifted = self.lifts.iter().try_fold(owned, |p, lift| lift.apply(p))?;
-            Some(to_object_path(&lifted))
+            let lifted = self
+                .lifts
+                .iter()
+                .try_fold(path.owned_segments(), |p, lift| lift.apply(p))?;
+            Some(ObjectPath::from_segments(&lifted))
         };
         let ops = fix
             .ops
@@ -200,14 +195,6 @@ impl Target<'_> {
             ops,
         })
     }
-}
-
-fn to_object_path(path: &[Segment<'_>]) -> ObjectPath {
-    path.iter()
-        .fold(ObjectPath::root(), |p, segment| match segment {
-            Segment::Key(k) => p.key(k),
-            Segment::Index(i) => p.index(*i),
-        })
 }
 
 /// The controller named by an object's owner references (apiVersion's group, kind, name).

@@ -283,14 +283,7 @@ mod tests {
     use palisade_core::ObjectPath;
 
     fn path(text: &str) -> Vec<Segment<'static>> {
-        ObjectPath::parse(text)
-            .segments()
-            .into_iter()
-            .map(|s| match s {
-                Segment::Key(k) => Segment::Key(k.into_owned().into()),
-                Segment::Index(i) => Segment::Index(i),
-            })
-            .collect()
+        ObjectPath::parse(text).owned_segments()
     }
 
     fn set(p: &str, value: Value) -> DocumentOp {

@@ -40,10 +40,7 @@ impl Edit {
     pub fn document_ops(&self) -> Vec<DocumentOp> {
         let full = |path: &palisade_core::ObjectPath| -> Vec<Segment<'static>> {
             let mut out = self.prefix.clone();
-            out.extend(path.segments().into_iter().map(|s| match s {
-                Segment::Key(k) => Segment::Key(k.into_owned().into()),
-                Segment::Index(i) => Segment::Index(i),
-            }));
+            out.extend(path.owned_segments());
             out
         };
         self.fix

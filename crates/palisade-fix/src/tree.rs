@@ -123,15 +123,24 @@ fn slot<'a>(root: &'a mut Value, path: &[Segment<'_>]) -> Result<&'a mut Value, 
     Ok(node)
 }
 
+/// `value` wrapped in one mapping per key of `keys` (innermost last): what goes under the first
+/// missing key of `path` when a set creates its parents. A list index among them cannot be
+/// created: the item is missing.
+pub fn nested(value: &Value, keys: &[Segment<'_>], path: &[Segment<'_>]) -> Result<Value, String> {
+    keys.iter()
+        .rev()
+        .try_fold(value.clone(), |inner, seg| match seg {
+            Segment::Key(k) => {
+                let mut map = Map::new();
+                map.insert(k.to_string(), inner);
+                Ok(Value::Object(map))
+            }
+            Segment::Index(_) => Err(format!("`{}` has no such item", display(path))),
+        })
+}
+
 pub fn display(path: &[Segment<'_>]) -> String {
-    let mut out = ObjectPath::root();
-    for segment in path {
-        out = match segment {
-            Segment::Key(k) => out.key(k),
-            Segment::Index(i) => out.index(*i),
-        };
-    }
-    out.to_string()
+    ObjectPath::from_segments(path).to_string()
 }
 
 #[cfg(test)]
@@ -140,14 +149,7 @@ mod tests {
     use serde_json::json;
 
     fn path(text: &str) -> Vec<Segment<'static>> {
-        ObjectPath::parse(text)
-            .segments()
-            .into_iter()
-            .map(|s| match s {
-                Segment::Key(k) => Segment::Key(k.into_owned().into()),
-                Segment::Index(i) => Segment::Index(i),
-            })
-            .collect()
+        ObjectPath::parse(text).owned_segments()
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `palisade fix`: load → evaluate → edit files (or print the diff), until nothing changes.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use palisade_core::{Diagnostic, Inventory, InventoryIndex, SourceId};
@@ -33,15 +33,26 @@ pub(crate) fn availability(id: &str) -> palisade_core::FixAvailability {
     palisade_controls::find(id).map_or(palisade_core::FixAvailability::None, |c| c.meta().fix)
 }
 
-fn load_config(args: &FixArgs) -> Result<Config, String> {
+/// The config file given, or the one found upward from the first path (from the current
+/// directory for `--cluster`), or the defaults.
+pub(crate) fn load_config(args: &FixArgs) -> Result<Config, String> {
+    let start = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
     match &args.config {
         Some(path) => Config::load(path),
-        None => args
-            .paths
-            .first()
-            .and_then(|p| Config::discover(p))
-            .map_or_else(|| Ok(Config::default()), |p| Config::load(&p)),
+        None => Config::discover(start).map_or_else(|| Ok(Config::default()), |p| Config::load(&p)),
     }
+}
+
+/// The controls to run: the config's selection narrowed by `--only`/`--skip`.
+pub(crate) fn plan(args: &FixArgs, config: &Config) -> Result<Plan, String> {
+    Plan::new(
+        config,
+        &PlanOptions {
+            only: args.selection.only.clone(),
+            skip: args.selection.skip.clone(),
+            ..PlanOptions::default()
+        },
+    )
 }
 
 fn warn(diagnostics: &[Diagnostic]) {
@@ -121,14 +132,7 @@ pub fn run(args: &FixArgs) -> Result<ExitCode, String> {
         return Err("fix edits files in place; it cannot read standard input".into());
     }
     let config = load_config(args)?;
-    let plan = Plan::new(
-        &config,
-        &PlanOptions {
-            only: args.selection.only.clone(),
-            skip: args.selection.skip.clone(),
-            ..PlanOptions::default()
-        },
-    )?;
+    let plan = plan(args, &config)?;
     let options = LoadOptions {
         helm: args.rendered.helm_options(),
         ..LoadOptions::default()

@@ -6,17 +6,16 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write as _};
-use std::path::Path;
 use std::process::ExitCode;
 
 use palisade_cluster::Cluster;
 use palisade_core::{Inventory, InventoryIndex, Node, ResourceId};
-use palisade_engine::{Config, Evaluator, Plan, PlanOptions};
+use palisade_engine::{Evaluator, Plan};
 use palisade_fix::{KubectlTarget, LiveFix, NotFixed, ObjectPatch, Summary};
 use tokio::runtime::Runtime;
 
 use crate::cli::FixArgs;
-use crate::fix::{availability, title};
+use crate::fix::{availability, load_config, plan, title};
 
 /// Something is left to patch (printing), or a patch was not applied (`--apply`).
 const EXIT_LEFT: u8 = 1;
@@ -127,19 +126,8 @@ pub fn run(args: &FixArgs) -> Result<ExitCode, String> {
                 .into(),
         );
     }
-    let config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::discover(Path::new("."))
-            .map_or_else(|| Ok(Config::default()), |p| Config::load(&p))?,
-    };
-    let mut plan = Plan::new(
-        &config,
-        &PlanOptions {
-            only: args.selection.only.clone(),
-            skip: args.selection.skip.clone(),
-            ..PlanOptions::default()
-        },
-    )?;
+    let config = load_config(args)?;
+    let mut plan = plan(args, &config)?;
     let runtime = crate::cluster::runtime()?;
     let targets = runtime.block_on(palisade_cluster::targets(&live.clusters.target_options()))?;
     let options = crate::cluster::collect_options(&live.namespaces, &live.exclude_namespaces);

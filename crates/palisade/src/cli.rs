@@ -164,6 +164,10 @@ pub struct FixArgs {
     pub diff: bool,
     #[command(flatten)]
     pub live: LiveFixArgs,
+    /// With --cluster: fix only this namespace (repeatable). For a Helm chart: the namespace
+    /// to render into (the first one given), as for `scan`.
+    #[arg(long = "namespace", short = 'n', value_name = "NAMESPACE")]
+    pub namespaces: Vec<String>,
     /// Also apply fixes that may change how the application behaves (runAsNonRoot,
     /// readOnlyRootFilesystem, removing host namespaces or hostPath volumes, …).
     #[arg(long)]
@@ -189,15 +193,6 @@ pub struct LiveFixArgs {
     pub cluster: bool,
     #[command(flatten)]
     pub clusters: ClusterArgs,
-    /// With --cluster: fix only this namespace; repeatable.
-    #[arg(
-        long = "namespace",
-        short = 'n',
-        value_name = "NAMESPACE",
-        requires = "cluster",
-        conflicts_with = "paths"
-    )]
-    pub namespaces: Vec<String>,
     /// With --cluster: neither read nor fix this namespace; repeatable.
     #[arg(
         long = "exclude-namespace",

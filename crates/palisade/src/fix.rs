@@ -133,8 +133,9 @@ pub fn run(args: &FixArgs) -> Result<ExitCode, String> {
     }
     let config = load_config(args)?;
     let plan = plan(args, &config)?;
+    let helm = args.rendered.helm_options(args.namespaces.first());
     let options = LoadOptions {
-        helm: args.rendered.helm_options(),
+        helm: helm.clone(),
         ..LoadOptions::default()
     };
     let loaded = palisade_load::load_paths(&args.paths, &options);
@@ -150,6 +151,7 @@ pub fn run(args: &FixArgs) -> Result<ExitCode, String> {
         &plan,
         args.unsafe_fixes,
         &args.rendered,
+        &helm,
         &mut summary,
     );
     // The text each changed file had before the first fix.

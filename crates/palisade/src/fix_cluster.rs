@@ -130,8 +130,8 @@ pub fn run(args: &FixArgs) -> Result<ExitCode, String> {
     let mut plan = plan(args, &config)?;
     let runtime = crate::cluster::runtime()?;
     let targets = runtime.block_on(palisade_cluster::targets(&live.clusters.target_options()))?;
-    let options = crate::cluster::collect_options(&live.namespaces, &live.exclude_namespaces);
-    let narrowed = !live.namespaces.is_empty() || !live.exclude_namespaces.is_empty();
+    let options = crate::cluster::collect_options(&args.namespaces, &live.exclude_namespaces);
+    let narrowed = !args.namespaces.is_empty() || !live.exclude_namespaces.is_empty();
     // The printed commands reach the same cluster Palisade read: the same kubeconfig, and the
     // context when the user chose one (otherwise kubectl's current context is Palisade's too).
     let name_context = !live.clusters.contexts.is_empty() || live.clusters.all_contexts;

@@ -32,9 +32,6 @@ pub struct RenderedArgs {
     /// Helm: release name (default: release).
     #[arg(long, value_name = "NAME")]
     pub release_name: Option<String>,
-    /// Helm: the namespace to render into.
-    #[arg(long, short = 'n', value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
     /// Kustomize: write the fixes of built objects as JSON patch files (palisade-fixes/ in the
     /// kustomization's directory) and reference them from its kustomization.yaml.
     #[arg(long)]
@@ -42,12 +39,13 @@ pub struct RenderedArgs {
 }
 
 impl RenderedArgs {
-    pub fn helm_options(&self) -> HelmOptions {
+    /// What `helm template` is run with; `namespace` is `fix`'s `-n`.
+    pub fn helm_options(&self, namespace: Option<&String>) -> HelmOptions {
         HelmOptions {
             values: self.values.clone(),
             set: self.set.clone(),
             release_name: self.release_name.clone(),
-            namespace: self.namespace.clone(),
+            namespace: namespace.cloned(),
             kube_version: None,
         }
     }
@@ -145,6 +143,7 @@ pub fn run(
     plan: &Plan,
     unsafe_fixes: bool,
     args: &RenderedArgs,
+    helm: &HelmOptions,
     summary: &mut Summary,
 ) -> RenderedFixes {
     let mut out = RenderedFixes::default();
@@ -159,7 +158,7 @@ pub fn run(
             continue;
         };
         if render::is_helm_chart(&dir) {
-            fix_chart(inventory, id, &dir, &fixables, args, summary, &mut out);
+            fix_chart(inventory, id, &dir, &fixables, helm, summary, &mut out);
         } else {
             fix_kustomization(inventory, id, &dir, &fixables, args, summary, &mut out);
         }
@@ -209,11 +208,10 @@ fn fix_chart(
     id: SourceId,
     chart: &Path,
     fixables: &[Fixable<'_>],
-    args: &RenderedArgs,
+    options: &HelmOptions,
     summary: &mut Summary,
     out: &mut RenderedFixes,
 ) {
-    let options = args.helm_options();
     // Fixes go into the last values file given, else the chart's own values.yaml.
     let values_path = options
         .values

@@ -31,7 +31,9 @@ pub use catalog::{all, find, pss_controls, resolve_selector};
 pub use control::{Context, Control, ReadScope, Reads, Skip, Verdict};
 pub use frameworks::{framework, frameworks, serving};
 pub use risk::RISK_CONTROLS;
-pub use settings::{KubeVersion, RbacValues, ResourceValues, RuleValues, Settings, WorkloadKind};
+pub use settings::{
+    ImageValues, KubeVersion, RbacValues, ResourceValues, RuleValues, Settings, WorkloadKind,
+};
 
 #[cfg(test)]
 mod fixture_tests;

@@ -94,6 +94,36 @@ impl RbacValues {
     }
 }
 
+/// The images the user chose to run instead of others (config `fix.images`), keyed by the
+/// image as manifests write it: the exact reference (`nginx:latest`) or its name without tag or
+/// digest (`nginx`, matching every tag). IMG-001, IMG-002 and IMG-004 attach a fix that writes
+/// the replacement when it resolves their finding; without one, the finding needs input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImageValues {
+    pub images: BTreeMap<String, String>,
+}
+
+impl ImageValues {
+    /// The replacement for `image`: by the exact reference first, then by its name.
+    pub fn replacement(&self, image: &str) -> Option<&str> {
+        let image = image.trim();
+        self.images
+            .get(image)
+            .or_else(|| self.images.get(image_name(image)))
+            .map(String::as_str)
+    }
+}
+
+/// A reference without its tag and digest, as written (`registry:5000/app:1@sha256:…` →
+/// `registry:5000/app`): a colon followed by a `/` belongs to a registry's port.
+fn image_name(image: &str) -> &str {
+    let name = image.split_once('@').map_or(image, |(name, _)| name);
+    match name.rfind(':') {
+        Some(i) if !name[i..].contains('/') => &name[..i],
+        _ => name,
+    }
+}
+
 /// What the checks may be configured with.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -111,6 +141,7 @@ pub struct Settings {
     pub today: jiff::civil::Date,
     pub fix_resources: ResourceValues,
     pub fix_rbac: RbacValues,
+    pub fix_images: ImageValues,
 }
 
 impl Default for Settings {
@@ -123,6 +154,7 @@ impl Default for Settings {
             today: jiff::Zoned::now().date(),
             fix_resources: ResourceValues::default(),
             fix_rbac: RbacValues::default(),
+            fix_images: ImageValues::default(),
         }
     }
 }
@@ -130,6 +162,47 @@ impl Default for Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_replacements_match_the_exact_reference_before_the_name() {
+        let values = ImageValues {
+            images: [
+                ("nginx", "mirror.example.com/nginx:1.27.3"),
+                ("nginx:1.25", "mirror.example.com/nginx:1.25.5"),
+                ("registry:5000/app", "registry:5000/app:2.0"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        };
+        assert_eq!(
+            values.replacement("nginx"),
+            Some("mirror.example.com/nginx:1.27.3")
+        );
+        assert_eq!(
+            values.replacement(" nginx:latest "),
+            Some("mirror.example.com/nginx:1.27.3")
+        );
+        assert_eq!(
+            values.replacement("nginx:1.25"),
+            Some("mirror.example.com/nginx:1.25.5")
+        );
+        assert_eq!(
+            values.replacement("nginx@sha256:abc"),
+            Some("mirror.example.com/nginx:1.27.3")
+        );
+        // The port's colon is not a tag.
+        assert_eq!(
+            values.replacement("registry:5000/app"),
+            Some("registry:5000/app:2.0")
+        );
+        assert_eq!(
+            values.replacement("registry:5000/app:1"),
+            Some("registry:5000/app:2.0")
+        );
+        assert_eq!(values.replacement("registry:5000/other"), None);
+        assert_eq!(values.replacement("library/nginx"), None);
+    }
 
     #[test]
     fn parses_version_spellings() {

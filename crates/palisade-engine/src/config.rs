@@ -31,6 +31,8 @@
 //!         verbs: [get, list, watch, patch]
 //!         resources: [deployments, services]
 //!         apiGroups: [apps, ""]
+//!   images:                    # IMG-001, IMG-002, IMG-004: the image to run instead
+//!     nginx: mirror.example.com/nginx:1.27.3@sha256:…   # by name (any tag) or exact reference
 //! ```
 //!
 //! Unknown fields and unknown control IDs are errors: a typo must never silently disable
@@ -96,6 +98,10 @@ pub struct FixConfig {
     pub resources: ResourcesConfig,
     #[serde(default)]
     pub rbac: RbacConfig,
+    /// The image to run instead, by the image as manifests write it (exact reference, or its
+    /// name without tag or digest).
+    #[serde(default)]
+    pub images: BTreeMap<String, String>,
 }
 
 /// The verbs, resources and API groups each role's subjects actually use, by
@@ -297,6 +303,14 @@ impl Config {
             }
         }
         self.fix.rbac.validate()?;
+        for (image, replacement) in &self.fix.images {
+            let well_formed = |r: &str| !r.is_empty() && !r.contains(char::is_whitespace);
+            if !well_formed(image.trim()) || !well_formed(replacement) {
+                return Err(format!(
+                    "fix.images: `{image}: {replacement}` should map an image to the image reference to run instead, each without spaces"
+                ));
+            }
+        }
         for exception in &self.exceptions {
             if exception.reason.trim().is_empty() {
                 return Err(format!(
@@ -359,6 +373,24 @@ mod tests {
             config.workload_kinds()[0].pod_spec_path,
             ["spec", "template", "spec"]
         );
+    }
+
+    #[test]
+    fn fix_images_are_read_and_checked() {
+        let config = Config::parse(
+            "fix:\n  images:\n    nginx: mirror.example.com/nginx:1.27.3\n",
+            "c",
+        )
+        .unwrap();
+        assert_eq!(
+            config.fix.images["nginx"],
+            "mirror.example.com/nginx:1.27.3"
+        );
+        for bad in ["nginx: ''", "nginx: 'a b'", "'': nginx:1"] {
+            let text = format!("fix:\n  images:\n    {bad}\n");
+            let err = Config::parse(&text, "c").unwrap_err();
+            assert!(err.contains("fix.images"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -118,6 +118,9 @@ impl Plan {
             limits: config.fix.resources.limits.clone(),
         };
         settings.fix_rbac = config.fix.rbac.values();
+        settings.fix_images = palisade_controls::ImageValues {
+            images: config.fix.images.clone(),
+        };
         let today = options.today.unwrap_or_else(|| jiff::Zoned::now().date());
         settings.today = today;
 

@@ -189,6 +189,50 @@ fn values_only_the_user_knows_come_from_the_config() {
     );
 }
 
+#[test]
+fn images_come_from_the_config_only_when_they_resolve_the_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = write(
+        dir.path(),
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: app\n      image: nginx   # upstream\n    - name: cache\n      image: redis:latest\n",
+    );
+    let digest = "sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945";
+    // nginx gets a pinned image from the allowed mirror; redis a tag only, which answers
+    // IMG-001 but neither IMG-002 nor IMG-004 (Docker Hub is not allowed), so those stay
+    // listed for it rather than getting a fix that does not fix.
+    write(
+        dir.path(),
+        ".palisade.yaml",
+        &format!(
+            "registries:\n  allowed: [mirror.example.com]\nfix:\n  images:\n    nginx: mirror.example.com/nginx:1.27.3@{digest}\n    redis: redis:7.4.1\n"
+        ),
+    );
+    let only = ["--only", "IMG-001,IMG-002,IMG-004", "--unsafe-fixes"];
+    let (summary, _, code) = fix(dir.path(), &only);
+    assert_eq!(code, 0, "{summary}");
+    assert!(
+        summary.contains("needs a value only you know:\n    IMG-002       1  Image not pinned by digest\n    IMG-004       1"),
+        "{summary}"
+    );
+    let fixed = std::fs::read_to_string(&pod).unwrap();
+    assert!(
+        fixed.contains(&format!(
+            "      image: mirror.example.com/nginx:1.27.3@{digest}   # upstream\n"
+        )),
+        "{fixed}"
+    );
+    assert!(fixed.ends_with("      image: redis:7.4.1\n"), "{fixed}");
+    let (report, _) = scan_json(&[pod.to_str().unwrap(), "--only", "IMG-001,IMG-002"]);
+    assert_eq!(
+        controls_of(&report),
+        ["IMG-002"],
+        "only redis' digest is left"
+    );
+    let (_, _, code) = fix(dir.path(), &[&only[..], &["--diff"]].concat());
+    assert_eq!(code, 0, "a second run has nothing to do");
+}
+
 const ROLE: &str = "\
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole

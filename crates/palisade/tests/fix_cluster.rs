@@ -393,7 +393,11 @@ fn paths_and_cluster_exclude_each_other() {
     let neither = palisade().args(["fix"]).output().unwrap();
     assert_eq!(neither.status.code(), Some(2));
     // The flags of --cluster make no sense for files.
-    for flag in ["--apply", "--include-gitops", "--exclude-namespace=payments"] {
+    for flag in [
+        "--apply",
+        "--include-gitops",
+        "--exclude-namespace=payments",
+    ] {
         let files = palisade().args(["fix", "x", flag]).output().unwrap();
         assert_eq!(files.status.code(), Some(2), "{flag}");
         assert!(String::from_utf8_lossy(&files.stderr).contains("cannot be used with"));

@@ -1,6 +1,6 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
-use super::reference::{ImageRef, container_images};
+use super::reference::{ImageRef, container_images, with_configured_image};
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
@@ -32,8 +32,9 @@ declare_control! {
     /// ## How to fix
     /// Resolve the tag to its digest (for example with `crane digest` or
     /// `docker buildx imagetools inspect`) and append `@sha256:…` to the image. Let a
-    /// dependency bot update digests. There is no machine fix: resolving a digest needs the
-    /// registry, and Palisade works offline.
+    /// dependency bot update digests. `palisade fix --unsafe-fixes` writes a pinned reference
+    /// you give in `.palisade.yaml` under `fix.images`; it resolves no digest itself, since that
+    /// needs the registry and Palisade works offline.
     ///
     /// ## References
     /// - CIS Kubernetes Benchmark 5.5.1 (image provenance)
@@ -64,14 +65,17 @@ impl Check for DigestPinning {
                 Some(_) => "whose digest is malformed",
                 None => "which is not pinned by digest",
             };
-            violations.push(Violation::new(
-                entry.path,
+            let violation = Violation::new(
+                entry.path.clone(),
                 format!(
                     "{} uses image `{}`, {problem}",
                     entry.container.label(),
                     entry.image.trim()
                 ),
-            ));
+            );
+            violations.push(with_configured_image(cx, &entry, violation, |r| {
+                r.has_valid_digest()
+            }));
         }
         Ok(Verdict::Checked(violations))
     }

@@ -1,6 +1,6 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
-use super::reference::{ImageRef, container_images};
+use super::reference::{ImageRef, container_images, with_configured_image};
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
@@ -34,8 +34,10 @@ declare_control! {
     /// ```
     ///
     /// ## How to fix
-    /// Use a specific version tag, or better a digest (see IMG-002). There is no machine fix:
-    /// only you know which version should run.
+    /// Use a specific version tag, or better a digest (see IMG-002). Only you know which
+    /// version should run: name it in `.palisade.yaml` under `fix.images` (`nginx:
+    /// nginx:1.27.3`) and `palisade fix --unsafe-fixes` writes it; otherwise the finding is
+    /// listed as needing your input.
     ///
     /// ## References
     /// - NSA-CISA Kubernetes Hardening Guide: Building secure container images
@@ -68,14 +70,17 @@ impl Check for MutableTag {
                 Some("latest") => "whose tag `latest` moves with every push",
                 Some(_) => continue,
             };
-            violations.push(Violation::new(
-                entry.path,
+            let violation = Violation::new(
+                entry.path.clone(),
                 format!(
                     "{} uses image `{}`, {problem}",
                     entry.container.label(),
                     entry.image.trim()
                 ),
-            ));
+            );
+            violations.push(with_configured_image(cx, &entry, violation, |r| {
+                r.digest.is_some() || r.tag.is_some_and(|t| t != "latest")
+            }));
         }
         Ok(Verdict::Checked(violations))
     }

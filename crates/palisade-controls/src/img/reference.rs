@@ -1,7 +1,9 @@
 //! Container image references (`registry/repository:tag@digest`), read the way container
 //! runtimes read them, and the images of a pod's containers.
 
-use palisade_core::{ObjectPath, TypeError};
+use palisade_core::{Fix, FixSafety, ObjectPath, TypeError, Violation};
+
+use crate::control::Context;
 
 use crate::workload::{Container, PodSpec};
 
@@ -92,6 +94,28 @@ pub(super) struct ContainerImage<'a> {
     pub image: &'a str,
     pub path: ObjectPath,
     pub container: Container<'a>,
+}
+
+/// `violation` with a fix that writes the image `fix.images` gives for `entry`, when there is
+/// one and `resolves` says it answers the finding (a replacement with the same problem is no
+/// fix). Unsafe: another image is other code.
+pub(super) fn with_configured_image(
+    cx: &Context<'_>,
+    entry: &ContainerImage<'_>,
+    violation: Violation,
+    resolves: impl Fn(&ImageRef<'_>) -> bool,
+) -> Violation {
+    match cx.settings.fix_images.replacement(entry.image) {
+        Some(replacement) if resolves(&ImageRef::parse(replacement)) => {
+            violation.with_fix(Fix::set(
+                format!("use image {replacement} (fix.images)"),
+                FixSafety::Unsafe,
+                entry.path.clone(),
+                replacement.into(),
+            ))
+        }
+        _ => violation,
+    }
 }
 
 pub(super) fn container_images<'a>(

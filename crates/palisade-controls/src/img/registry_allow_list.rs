@@ -1,6 +1,8 @@
 use palisade_core::{Family, FixAvailability, Resource, Severity, Violation};
 
-use super::reference::{DOCKER_HUB, ImageRef, container_images, is_registry_host};
+use super::reference::{
+    DOCKER_HUB, ImageRef, container_images, is_registry_host, with_configured_image,
+};
 use crate::control::{Check, Context, Skip, Verdict};
 use crate::refs::*;
 use crate::workload::pod_spec;
@@ -99,7 +101,9 @@ declare_control! {
     /// ## How to fix
     /// Mirror or rebuild the image into an allowed registry and reference it there, or add
     /// the registry to `registries.allowed` if it is trusted. Enforce the same list at
-    /// admission. There is no machine fix: only you know where the image is mirrored.
+    /// admission. Only you know where the image is mirrored: name the mirrored reference in
+    /// `.palisade.yaml` under `fix.images` and `palisade fix --unsafe-fixes` writes it (when it
+    /// is in the allow-list); otherwise the finding is listed as needing your input.
     ///
     /// ## References
     /// - CIS Kubernetes Benchmark 5.5.1 (image provenance)
@@ -139,8 +143,8 @@ impl Check for RegistryAllowList {
             if allowed.iter().any(|a| a.allows(&image)) {
                 continue;
             }
-            violations.push(Violation::new(
-                entry.path,
+            let violation = Violation::new(
+                entry.path.clone(),
                 format!(
                     "{} uses image `{}` from {}/{}, outside the registry allow-list ({})",
                     entry.container.label(),
@@ -149,7 +153,10 @@ impl Check for RegistryAllowList {
                     image.repository,
                     cx.settings.allowed_registries.join(", ")
                 ),
-            ));
+            );
+            violations.push(with_configured_image(cx, &entry, violation, |r| {
+                allowed.iter().any(|a| a.allows(r))
+            }));
         }
         Ok(Verdict::Checked(violations))
     }

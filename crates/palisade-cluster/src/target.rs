@@ -21,6 +21,8 @@ pub struct Target {
     /// The context name (`in-cluster` inside a pod); reports name the cluster by it.
     pub name: String,
     pub config: kube::Config,
+    /// Reached through the pod's service account rather than a kubeconfig context.
+    pub in_cluster: bool,
 }
 
 fn read_kubeconfig(options: &TargetOptions) -> Result<Option<Kubeconfig>, String> {
@@ -62,6 +64,7 @@ pub async fn targets(options: &TargetOptions) -> Result<Vec<Target>, String> {
         return Ok(vec![Target {
             name: "in-cluster".into(),
             config,
+            in_cluster: true,
         }]);
     };
     let names: Vec<String> = if options.all_contexts {
@@ -103,7 +106,11 @@ pub async fn targets(options: &TargetOptions) -> Result<Vec<Target>, String> {
         )
         .await
         .map_err(|e| format!("context `{name}`: {e}"))?;
-        targets.push(Target { name, config });
+        targets.push(Target {
+            name,
+            config,
+            in_cluster: false,
+        });
     }
     Ok(targets)
 }

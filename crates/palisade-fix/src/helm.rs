@@ -18,6 +18,7 @@ use palisade_load::yaml::{Limits, parse_stream};
 use serde_json::Value;
 
 use crate::file::{ValueEdit, fix_single_document};
+use crate::patch::shell_quote;
 use crate::plan::{Edit, plan_document};
 use crate::template::{self, Spot};
 use crate::tree;
@@ -85,11 +86,17 @@ pub fn subchart_values(template_in_chart: &Path) -> Vec<String> {
             _ => None,
         })
         .collect();
-    parts
-        .windows(2)
-        .filter(|pair| pair[0] == "charts")
-        .map(|pair| pair[1].clone())
-        .collect()
+    // Only `charts/<name>/` steps from the chart's root nest values: a folder called
+    // `charts` under `templates/` is just a folder.
+    let mut names = Vec::new();
+    let mut rest = parts.as_slice();
+    while let [charts, name, tail @ ..] = rest
+        && charts == "charts"
+    {
+        names.push(name.clone());
+        rest = tail;
+    }
+    names
 }
 
 /// Drops entries whose value is null: Kubernetes reads `securityContext: null` as absent, and
@@ -352,16 +359,24 @@ pub fn fix_chart(
             ));
             continue;
         };
-        if with_fixes(object, &[(finding.control, &finding.fix)]) == *object {
+        let edit = Edit {
+            control: finding.control,
+            fix: finding.fix.clone(),
+            prefix: Vec::new(),
+        };
+        // A fix that cannot apply to the object (a path it does not have) is refused, not
+        // counted as already done because the object stays as it was.
+        let alone = plan_document(object, vec![edit.clone()]);
+        if let Some(rejected) = alone.rejected.into_iter().next() {
+            outcomes[i] = Some(ChartOutcome::Refused(rejected.reason));
+            continue;
+        }
+        if normalized(&alone.expected) == *object {
             outcomes[i] = Some(ChartOutcome::Covered);
             continue;
         }
         let mut together = kept.get(&finding.document).cloned().unwrap_or_default();
-        together.push(Edit {
-            control: finding.control,
-            fix: finding.fix.clone(),
-            prefix: Vec::new(),
-        });
+        together.push(edit);
         if let Some(conflict) = plan_document(&baseline[&finding.document], together)
             .rejected
             .into_iter()
@@ -456,8 +471,14 @@ fn set_arguments(values_text: &str, edits: &[ValueEdit]) -> Vec<String> {
         for op in &edit.fix.ops {
             let mut path = edit.at.clone();
             path.extend(op_path(op).owned_segments());
+            // `--set list[0].field=…` makes Helm replace the whole list with one item holding
+            // only that field: a change inside a list is given as the whole list after it.
+            let in_list = path.iter().position(|s| matches!(s, Segment::Index(_)));
+            if let Some(list) = in_list {
+                path.truncate(list);
+            }
             let value = match op {
-                FixOp::Remove { .. } => Value::Null,
+                FixOp::Remove { .. } if in_list.is_none() => Value::Null,
                 _ => tree::lookup(&values, &path).cloned().unwrap_or(Value::Null),
             };
             let argument = set_argument(&path, &value);
@@ -507,18 +528,7 @@ pub fn set_argument(path: &[Segment<'_>], value: &Value) -> String {
         Value::String(s) => ("--set", escaped(s)),
         other => ("--set-json", other.to_string()),
     };
-    format!("{flag} {}", shell_quoted(&format!("{key}={text}")))
-}
-
-fn shell_quoted(text: &str) -> String {
-    let plain = text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_./=:@%+-".contains(c));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
+    format!("{flag} {}", shell_quote(&format!("{key}={text}")))
 }
 
 #[cfg(test)]
@@ -557,12 +567,32 @@ mod tests {
     }
 
     #[test]
+    fn a_change_inside_a_list_is_set_as_the_whole_list() {
+        let edited = "volumes:\n  - name: data\n    emptyDir: {}\n  - name: cache\n";
+        let edit = ValueEdit {
+            control: "POD-009",
+            fix: Fix::remove(
+                "no hostPath",
+                FixSafety::Unsafe,
+                ObjectPath::parse("volumes[0].hostPath"),
+            ),
+            at: Vec::new(),
+        };
+        let list = json!([{"name": "data", "emptyDir": {}}, {"name": "cache"}]);
+        assert_eq!(
+            set_arguments(edited, &[edit]),
+            [format!("--set-json 'volumes={list}'")]
+        );
+    }
+
+    #[test]
     fn subchart_templates_read_values_under_the_subchart_name() {
         assert_eq!(
             subchart_values(Path::new("charts/db/charts/cache/templates/x.yaml")),
             vec!["db".to_string(), "cache".into()]
         );
         assert!(subchart_values(Path::new("templates/x.yaml")).is_empty());
+        assert!(subchart_values(Path::new("templates/charts/x/y.yaml")).is_empty());
     }
 
     const TEMPLATE: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: app\n      securityContext:\n        {{- toYaml .Values.securityContext | nindent 8 }}\n      ports:\n        - containerPort: 80\n          hostPort: 8080\n";

@@ -12,14 +12,13 @@
 
 use std::collections::BTreeMap;
 
-use palisade_core::{Fix, FixSafety, ObjectPath, Segment};
+use palisade_core::{Fix, FixSafety, ObjectPath};
 use palisade_load::render::ORIGIN_ANNOTATION;
 use serde_json::{Map, Value, json};
 
 use crate::file::{ValueEdit, fix_single_document};
 use crate::helm::{describe, first_difference, rendered_objects};
 use crate::plan::{Edit, plan_document};
-use crate::tree::{self, DocumentOp};
 
 /// Where the patch files go, inside the kustomization's directory.
 pub const PATCH_DIR: &str = "palisade-fixes";
@@ -68,70 +67,6 @@ fn built_objects(text: &str) -> BTreeMap<u32, Value> {
         }
     }
     objects
-}
-
-fn pointer(path: &[Segment<'_>]) -> String {
-    path.iter()
-        .map(|s| match s {
-            Segment::Key(k) => format!("/{}", k.replace('~', "~0").replace('/', "~1")),
-            Segment::Index(i) => format!("/{i}"),
-        })
-        .collect()
-}
-
-/// `value` nested under the keys of `path` (`[a, b]`, v → `{a: {b: v}}`).
-fn nested(path: &[Segment<'_>], value: Value) -> Option<Value> {
-    path.iter().rev().try_fold(value, |inner, s| match s {
-        Segment::Key(k) => {
-            let mut map = Map::new();
-            map.insert(k.to_string(), inner);
-            Some(Value::Object(map))
-        }
-        Segment::Index(_) => None,
-    })
-}
-
-/// JSON 6902 operations doing `ops` to `object`, in order; each is computed against the
-/// object as the operations before it left it.
-fn json_patch(object: &Value, ops: &[DocumentOp]) -> Result<Vec<Value>, String> {
-    let mut current = object.clone();
-    let mut out = Vec::new();
-    for op in ops {
-        let set = |path: &[Segment<'static>], value: Value, current: &Value| {
-            let existing = (0..=path.len())
-                .rev()
-                .find(|&n| tree::lookup(current, &path[..n]).is_some_and(|v| !v.is_null()))
-                .unwrap_or(0);
-            if existing == path.len() {
-                return Ok(json!({"op": "replace", "path": pointer(path), "value": value}));
-            }
-            let inner = nested(&path[existing + 1..], value)
-                .ok_or_else(|| format!("`{}` has no such item", tree::display(path)))?;
-            Ok::<_, String>(
-                json!({"op": "add", "path": pointer(&path[..=existing]), "value": inner}),
-            )
-        };
-        let patch = match op {
-            DocumentOp::Set(path, value) => set(path, value.clone(), &current)?,
-            DocumentOp::Append(path, value) => match tree::lookup(&current, path) {
-                Some(Value::Array(_)) => {
-                    json!({"op": "add", "path": format!("{}/-", pointer(path)), "value": value})
-                }
-                _ => set(path, Value::Array(vec![value.clone()]), &current)?,
-            },
-            DocumentOp::Remove { path, floor } => {
-                let path = tree::pruned_removal(&current, path, *floor);
-                if tree::lookup(&current, path).is_none() {
-                    tree::apply(&mut current, op)?;
-                    continue;
-                }
-                json!({"op": "remove", "path": pointer(path)})
-            }
-        };
-        tree::apply(&mut current, op)?;
-        out.push(patch);
-    }
-    Ok(out)
 }
 
 /// The file name of an object's patch: `deployment-web.yaml`, with the namespace when given.
@@ -230,7 +165,7 @@ fn plan_patches(
                 }
             }
         }
-        let operations = match json_patch(object, &plan.ops) {
+        let operations = match crate::patch::json_patch(object, &plan.ops) {
             Ok(operations) => operations,
             Err(reason) => {
                 for &i in &indices {
@@ -437,43 +372,6 @@ pub fn fix_kustomization(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn path(text: &str) -> Vec<Segment<'static>> {
-        ObjectPath::parse(text).owned_segments()
-    }
-
-    #[test]
-    fn json_patch_adds_missing_parents_replaces_and_removes_pruned() {
-        let object = json!({"spec": {"containers": [{"name": "a", "ports": [{"hostPort": 1}]}]}});
-        let ops = vec![
-            DocumentOp::Set(
-                path("spec.containers[0].securityContext.privileged"),
-                json!(false),
-            ),
-            DocumentOp::Set(path("spec.containers[0].name"), json!("b")),
-            DocumentOp::Append(path("spec.containers[0].args"), json!("x")),
-            DocumentOp::Remove {
-                path: path("spec.containers[0].ports[0].hostPort"),
-                floor: 0,
-            },
-        ];
-        let patch = json_patch(&object, &ops).unwrap();
-        assert_eq!(
-            patch,
-            vec![
-                json!({"op": "add", "path": "/spec/containers/0/securityContext", "value": {"privileged": false}}),
-                json!({"op": "replace", "path": "/spec/containers/0/name", "value": "b"}),
-                json!({"op": "add", "path": "/spec/containers/0/args", "value": ["x"]}),
-                json!({"op": "remove", "path": "/spec/containers/0/ports"}),
-            ]
-        );
-        assert_eq!(
-            pointer(&path("metadata.annotations")),
-            "/metadata/annotations"
-        );
-        let odd = vec![Segment::Key("a/b~c".into())];
-        assert_eq!(pointer(&odd), "/a~1b~0c");
-    }
 
     #[test]
     fn targets_name_the_object_as_the_kustomization_patches_see_it() {

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::patch::{json_patch, shell_quote};
 use crate::plan::{Edit, Rejected, plan_document};
+use crate::tree;
 
 /// The GitOps tool that owns an object, and the source to fix instead.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,10 +53,27 @@ fn label<'a>(resource: &'a Resource, key: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// The GitOps tool that manages `resource`, from its own marks ([`gitops`]) or, for Argo CD's
+/// label tracking (the default before Argo CD 3.0), from an Argo CD Application in the
+/// inventory named by its `app.kubernetes.io/instance` label: that label alone is also what
+/// Helm charts set, so it counts only when such an Application exists.
+fn managed(index: &InventoryIndex<'_>, resource: &Resource) -> Option<Management> {
+    gitops(resource).or_else(|| {
+        let instance = label(resource, "app.kubernetes.io/instance")?;
+        index
+            .of_kind("argoproj.io", "Application")
+            .any(|app| app.id.name == instance)
+            .then(|| Management::ArgoCd {
+                application: instance.to_string(),
+            })
+    })
+}
+
 /// The GitOps tool whose marks `resource` carries, if any. Argo CD writes the annotation
-/// `argocd.argoproj.io/tracking-id` (`<application>:<group>/<kind>:<namespace>/<name>`) or, with
-/// label tracking, `argocd.argoproj.io/instance`; Flux labels what it applies with the name and
-/// namespace of its Kustomization or HelmRelease.
+/// `argocd.argoproj.io/tracking-id` (`<application>:<group>/<kind>:<namespace>/<name>`) with
+/// annotation tracking, and may be configured to label with `argocd.argoproj.io/instance`;
+/// Flux labels what it applies with the name and namespace of its Kustomization or
+/// HelmRelease.
 pub fn gitops(resource: &Resource) -> Option<Management> {
     if let Some(tracking) = resource
         .annotation("argocd.argoproj.io/tracking-id")
@@ -89,19 +107,23 @@ pub fn gitops(resource: &Resource) -> Option<Management> {
     None
 }
 
-/// Where the fields of a `child` sit in an `owner` of the kind that controls it: the keys a
-/// child path must start with (taken off) and the keys put in front instead. `None` for an
-/// owner whose template Palisade does not know.
+/// Where the fields of a `child` sit in an `owner` (API group, kind) that controls it: the keys
+/// a child path must start with (taken off) and the keys put in front instead. `None` for an
+/// owner whose template Palisade does not know, custom resources named like built-in kinds
+/// included.
 fn template_of(
     child: &str,
+    owner_group: &str,
     owner: &str,
 ) -> Option<(&'static [&'static str], &'static [&'static str])> {
-    match (child, owner) {
-        ("Pod", "ReplicaSet" | "ReplicationController" | "StatefulSet" | "DaemonSet" | "Job") => {
-            Some((&[], &["spec", "template"]))
+    match (child, owner_group, owner) {
+        ("Pod", "apps", "ReplicaSet" | "StatefulSet" | "DaemonSet")
+        | ("Pod", "", "ReplicationController")
+        | ("Pod", "batch", "Job") => Some((&[], &["spec", "template"])),
+        ("ReplicaSet", "apps", "Deployment") => {
+            Some((&["spec", "template"], &["spec", "template"]))
         }
-        ("ReplicaSet", "Deployment") => Some((&["spec", "template"], &["spec", "template"])),
-        ("Job", "CronJob") => Some((&[], &["spec", "jobTemplate"])),
+        ("Job", "batch", "CronJob") => Some((&[], &["spec", "jobTemplate"])),
         _ => None,
     }
 }
@@ -154,27 +176,51 @@ impl Lift {
 #[derive(Debug)]
 pub struct Target<'a> {
     pub object: &'a Resource,
+    /// The resource the findings were made on (`object` itself when nothing was lifted).
+    found_on: &'a Resource,
     /// The GitOps tool managing the object or anything on the chain up to it.
     pub managed_by: Option<Management>,
     lifts: Vec<Lift>,
 }
 
 impl Target<'_> {
-    /// A fix of the finding's resource, rewritten for the target object; `None` when a path
-    /// names a field the owner's template does not carry.
-    fn lift(&self, fix: &Fix) -> Option<Fix> {
-        let lift_path = |path: &ObjectPath| -> Option<ObjectPath> {
+    /// A fix of the finding's resource, rewritten for the target object, or why it cannot be.
+    fn lift(&self, fix: &Fix) -> Result<Fix, String> {
+        if self.lifts.is_empty() {
+            return Ok(fix.clone());
+        }
+        // List positions are copied from the resource into the owner's template, so every
+        // item a path steps into must be the same item in both: an injected sidecar or an
+        // older template puts other containers at those positions.
+        let found_on = self.found_on.root.to_json();
+        let object = self.object.root.to_json();
+        let lift_path = |path: &ObjectPath| -> Result<ObjectPath, String> {
+            let original = path.owned_segments();
             let lifted = self
                 .lifts
                 .iter()
-                .try_fold(path.owned_segments(), |p, lift| lift.apply(p))?;
-            Some(ObjectPath::from_segments(&lifted))
+                .try_fold(original.clone(), |p, lift| lift.apply(p))
+                .ok_or_else(|| {
+                    format!(
+                        "changes a field of the {} that its {} does not carry",
+                        self.found_on.kind(),
+                        self.object.kind()
+                    )
+                })?;
+            same_items(&found_on, &original, &object, &lifted).map_err(|item| {
+                format!(
+                    "`{item}` of the {} is not the same item in its {}'s template: fix it by hand",
+                    self.found_on.kind(),
+                    self.object.kind()
+                )
+            })?;
+            Ok(ObjectPath::from_segments(&lifted))
         };
         let ops = fix
             .ops
             .iter()
             .map(|op| {
-                Some(match op {
+                Ok(match op {
                     FixOp::Set { path, value } => FixOp::Set {
                         path: lift_path(path)?,
                         value: value.clone(),
@@ -188,13 +234,47 @@ impl Target<'_> {
                     },
                 })
             })
-            .collect::<Option<Vec<_>>>()?;
-        Some(Fix {
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Fix {
             description: fix.description.clone(),
             safety: fix.safety,
             ops,
         })
     }
+}
+
+/// Whether every list item that `original` steps into in `from` is the same item at the
+/// matching step of `lifted` in `to` (`original` is a suffix of `lifted`): the same `name` for
+/// named items, equal otherwise. The error is the first item that differs.
+fn same_items(
+    from: &Value,
+    original: &[Segment<'static>],
+    to: &Value,
+    lifted: &[Segment<'static>],
+) -> Result<(), String> {
+    let offset = lifted.len().checked_sub(original.len());
+    let Some(offset) = offset.filter(|&o| lifted[o..] == *original) else {
+        return Err(tree::display(original));
+    };
+    for (i, segment) in original.iter().enumerate() {
+        if !matches!(segment, Segment::Index(_)) {
+            continue;
+        }
+        let here = tree::lookup(from, &original[..=i]);
+        let there = tree::lookup(to, &lifted[..=offset + i]);
+        let name = |item: Option<&Value>| item.and_then(|v| v.get("name")).cloned();
+        let same = match (here, there) {
+            (Some(a), Some(b)) => match name(here) {
+                Some(n) => name(there) == Some(n),
+                None => a == b,
+            },
+            _ => false,
+        };
+        if !same {
+            return Err(tree::display(&original[..=i]));
+        }
+    }
+    Ok(())
 }
 
 /// The controller named by an object's owner references (apiVersion's group, kind, name).
@@ -229,7 +309,7 @@ pub fn target<'a>(
 ) -> Result<Target<'a>, String> {
     let mut object = resource;
     let mut lifts = Vec::new();
-    let mut managed_by = gitops(resource);
+    let mut managed_by = managed(index, resource);
     for _ in 0..MAX_CHAIN {
         let Some((group, kind, name)) = controller(object) else {
             break;
@@ -244,18 +324,19 @@ pub fn target<'a>(
                 "controlled by {kind} {name}, which was not read: patch the object that owns it"
             ));
         };
-        let Some((strip, prefix)) = template_of(object.kind(), &kind) else {
+        let Some((strip, prefix)) = template_of(object.kind(), &group, &kind) else {
             return Err(format!(
                 "controlled by {kind} {name}: a patch of the {} would be undone, fix the {kind}",
                 object.kind()
             ));
         };
         lifts.push(Lift { strip, prefix });
-        managed_by = managed_by.or_else(|| gitops(owner));
+        managed_by = managed_by.or_else(|| managed(index, owner));
         object = owner;
     }
     Ok(Target {
         object,
+        found_on: resource,
         managed_by,
         lifts,
     })
@@ -324,13 +405,12 @@ pub fn plan_live(index: &InventoryIndex<'_>, fixes: Vec<LiveFix<'_>>) -> LivePla
                 continue;
             }
         };
-        let Some(lifted) = target.lift(&fix) else {
-            plan.rejected.push(refuse(format!(
-                "changes a field of the {} that its {} does not carry",
-                resource.kind(),
-                target.object.kind()
-            )));
-            continue;
+        let lifted = match target.lift(&fix) {
+            Ok(lifted) => lifted,
+            Err(reason) => {
+                plan.rejected.push(refuse(reason));
+                continue;
+            }
         };
         let edit = Edit {
             control,
@@ -583,7 +663,45 @@ mod tests {
             ObjectPath::parse("metadata.name"),
             json!("x"),
         );
-        assert!(target.lift(&name).is_none());
+        assert!(target.lift(&name).is_err());
+    }
+
+    #[test]
+    fn items_that_are_not_the_same_in_the_template_are_refused() {
+        let mut inventory = chain();
+        // An injected proxy comes first in the Pod but not in the Deployment's template.
+        let mut injected = owned(pod("web-1-c"), "ReplicaSet", "web-1");
+        injected["spec"]["containers"] =
+            json!([{"name": "proxy", "image": "proxy:1"}, {"name": "app", "image": "app:1"}]);
+        inventory.resources.push(resource(injected));
+        let index = InventoryIndex::new(&inventory);
+        let target = target(&index, by_name(&inventory, "web-1-c")).unwrap();
+        assert_eq!(target.object.id.name, "web");
+        let proxy = no_escalation("spec.containers[0].securityContext.allowPrivilegeEscalation");
+        let why = target.lift(&proxy).unwrap_err();
+        assert!(why.contains("`spec.containers[0]` of the Pod"), "{why}");
+        let app = no_escalation("spec.containers[1].securityContext.allowPrivilegeEscalation");
+        assert!(
+            target.lift(&app).is_err(),
+            "no second container in the template"
+        );
+    }
+
+    #[test]
+    fn custom_resources_named_like_built_in_controllers_are_not_templates() {
+        let volcano_job = json!({"apiVersion": "batch.volcano.sh/v1alpha1", "kind": "Job",
+            "metadata": {"name": "train", "namespace": "ml"}});
+        let mut worker = pod("train-worker-0");
+        worker["metadata"]["namespace"] = json!("ml");
+        worker["metadata"]["ownerReferences"] = json!([{"apiVersion": "batch.volcano.sh/v1alpha1",
+            "kind": "Job", "name": "train", "controller": true}]);
+        let inventory = Inventory {
+            resources: vec![resource(volcano_job), resource(worker)],
+            ..Inventory::default()
+        };
+        let index = InventoryIndex::new(&inventory);
+        let why = target(&index, &inventory.resources[1]).unwrap_err();
+        assert!(why.contains("would be undone"), "{why}");
     }
 
     #[test]
@@ -631,6 +749,24 @@ mod tests {
         let helm = resource(json!({"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "p", "labels": {"app.kubernetes.io/instance": "x"}}}));
         assert_eq!(gitops(&helm), None);
+        let without_argo = Inventory {
+            resources: vec![helm.clone()],
+            ..Inventory::default()
+        };
+        assert_eq!(managed(&InventoryIndex::new(&without_argo), &helm), None);
+        // ... unless an Argo CD Application of that name exists (label tracking).
+        let application = resource(json!({"apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Application", "metadata": {"name": "x", "namespace": "argocd"}}));
+        let with_argo = Inventory {
+            resources: vec![helm.clone(), application],
+            ..Inventory::default()
+        };
+        assert_eq!(
+            managed(&InventoryIndex::new(&with_argo), &helm),
+            Some(Management::ArgoCd {
+                application: "x".into()
+            })
+        );
         let flux = resource(json!({"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "p", "namespace": "apps", "labels": {"helm.toolkit.fluxcd.io/name": "podinfo"}}}));
         assert_eq!(

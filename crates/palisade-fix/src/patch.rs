@@ -8,7 +8,7 @@
 //! stale by a reordered list fails instead of editing the wrong container.
 
 use palisade_core::Segment;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::plan::text_order;
 use crate::tree::{self, DocumentOp};
@@ -26,20 +26,6 @@ pub fn pointer(path: &[Segment<'_>]) -> String {
             Segment::Index(i) => format!("/{i}"),
         })
         .collect()
-}
-
-/// `value` placed under the keys of `rest`, e.g. `{"securityContext": {"privileged": false}}`.
-fn nest(rest: &[Segment<'_>], value: Value) -> Result<Value, String> {
-    rest.iter()
-        .rev()
-        .try_fold(value, |inner, segment| match segment {
-            Segment::Key(k) => {
-                let mut map = Map::new();
-                map.insert(k.to_string(), inner);
-                Ok(Value::Object(map))
-            }
-            Segment::Index(i) => Err(format!("list item {i} does not exist")),
-        })
 }
 
 /// The test that pins the list item at `path`: its name when it has one, else its value.
@@ -113,7 +99,11 @@ impl Writer {
 
     /// Tests every list item on the way to `path` (the last step too when `last` is set).
     fn guard(&mut self, path: &[Segment<'_>], last: bool) {
-        let steps = if last { path.len() } else { path.len() - 1 };
+        let steps = if last {
+            path.len()
+        } else {
+            path.len().saturating_sub(1)
+        };
         for depth in 0..steps {
             if let Segment::Index(_) = path[depth]
                 && let Some(item) = tree::lookup(&self.current, &path[..=depth])
@@ -129,7 +119,7 @@ impl Writer {
     /// existing list rather than replacing it.
     fn put(&mut self, path: &[Segment<'static>], leaf: Value, append: bool) -> Result<(), String> {
         let whole = |rest: &[Segment<'_>], leaf: Value| {
-            nest(rest, if append { json!([leaf]) } else { leaf })
+            tree::nested(&if append { json!([leaf]) } else { leaf }, rest, path)
         };
         match reach(&self.current, path, &leaf)? {
             Reach::Missing(depth) => {

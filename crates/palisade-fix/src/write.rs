@@ -3,18 +3,33 @@
 use std::io::Write;
 use std::path::Path;
 
-/// Writes `text` to a temporary file beside `path`, then renames it over `path`; the file
-/// keeps its permissions.
+/// Writes `text` to a temporary file beside `path`, then renames it over `path`; an existing
+/// file keeps its permissions, a new one gets the usual ones for a new file.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let permissions = std::fs::metadata(path)?.permissions();
+    let existing = match std::fs::metadata(path) {
+        Ok(metadata) => Some(metadata.permissions()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
     let mut temp = tempfile::NamedTempFile::new_in(dir)?;
     temp.write_all(text.as_bytes())?;
     temp.as_file().sync_all()?;
-    temp.as_file().set_permissions(permissions)?;
+    match existing {
+        Some(permissions) => temp.as_file().set_permissions(permissions)?,
+        // A temporary file is created private (0600); a new manifest is as readable as any.
+        #[cfg(unix)]
+        None => {
+            use std::os::unix::fs::PermissionsExt;
+            temp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        }
+        #[cfg(not(unix))]
+        None => {}
+    }
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -31,5 +46,8 @@ mod tests {
         write_atomically(&path, "new\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let new = dir.path().join("patch.yaml");
+        write_atomically(&new, "a\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&new).unwrap(), "a\n");
     }
 }

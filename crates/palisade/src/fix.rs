@@ -214,12 +214,24 @@ pub fn run(args: &FixArgs) -> Result<ExitCode, String> {
         }
     }
 
-    for change in &rendered.changes {
+    // New files (Kustomize patches) first, and nothing more once a write fails: a
+    // kustomization must never be left referencing a patch file that is not there.
+    let mut changes: Vec<_> = rendered.changes.iter().collect();
+    changes.sort_by_key(|change| change.before.is_some());
+    let mut rendered_failed = false;
+    for change in changes {
         summary.file_changed();
         if args.diff {
             diffs.push_str(&change.diff());
+        } else if rendered_failed {
+            eprintln!(
+                "error: {} not written, as an earlier write failed",
+                change.path.display()
+            );
+            failed_writes += 1;
         } else if let Err(e) = change.write() {
             eprintln!("error: cannot write {}: {e}", change.path.display());
+            rendered_failed = true;
             failed_writes += 1;
         }
     }

@@ -132,9 +132,6 @@ pub fn run(args: &FixArgs) -> Result<ExitCode, String> {
     let targets = runtime.block_on(palisade_cluster::targets(&live.clusters.target_options()))?;
     let options = crate::cluster::collect_options(&args.namespaces, &live.exclude_namespaces);
     let narrowed = !args.namespaces.is_empty() || !live.exclude_namespaces.is_empty();
-    // The printed commands reach the same cluster Palisade read: the same kubeconfig, and the
-    // context when the user chose one (otherwise kubectl's current context is Palisade's too).
-    let name_context = !live.clusters.contexts.is_empty() || live.clusters.all_contexts;
     let mut outcome = Outcome::default();
     for target in &targets {
         let read = runtime.block_on(async {
@@ -164,7 +161,9 @@ pub fn run(args: &FixArgs) -> Result<ExitCode, String> {
                 .kubeconfig
                 .as_ref()
                 .map(|p| p.display().to_string()),
-            context: name_context.then(|| target.name.clone()),
+            // Always named: the commands may run after the current context has changed, and
+            // must still reach the cluster Palisade read.
+            context: (!target.in_cluster).then(|| target.name.clone()),
         };
         let mut pending = Vec::new();
         for patch in patches {

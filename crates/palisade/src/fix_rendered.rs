@@ -73,13 +73,12 @@ impl Change {
     }
 
     pub fn write(&self) -> std::io::Result<()> {
-        if self.before.is_some() {
-            return palisade_fix::write_atomically(&self.path, &self.after);
-        }
-        if let Some(dir) = self.path.parent() {
+        if self.before.is_none()
+            && let Some(dir) = self.path.parent()
+        {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(&self.path, &self.after)
+        palisade_fix::write_atomically(&self.path, &self.after)
     }
 }
 

@@ -208,7 +208,7 @@ fn printed_commands_target_the_owners_and_kubectl_applies_them_as_printed() {
     let kubeconfig = config.path.display().to_string();
     assert!(
         web.starts_with(&format!(
-            "kubectl patch deployment web -n payments --kubeconfig {kubeconfig} --type=json -p '["
+            "kubectl patch deployment web -n payments --kubeconfig {kubeconfig} --context payments-prod --type=json -p '["
         )),
         "{web}"
     );

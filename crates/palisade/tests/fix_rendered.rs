@@ -311,8 +311,12 @@ fn kustomize_fixes_are_written_as_a_referenced_patch_and_verified() {
     );
     assert_eq!(
         std::fs::read_to_string(&patch).unwrap(),
+        // Each list item the patch steps into is pinned by a test, so a base that reorders
+        // its containers or ports makes the build fail rather than patch another item.
         "# Written by `palisade fix --kustomize-patch`: fixes of Deployment/prod-web.\n\
+         - op: test\n  path: /spec/template/spec/containers/0/name\n  value: app\n\
          - op: add\n  path: /spec/template/spec/containers/0/securityContext\n  value:\n    allowPrivilegeEscalation: false\n\
+         - op: test\n  path: /spec/template/spec/containers/0/ports/0\n  value:\n    containerPort: 80\n    hostPort: 8080\n\
          - op: remove\n  path: /spec/template/spec/containers/0/ports/0/hostPort\n"
     );
     assert_eq!(

@@ -30,9 +30,10 @@ pub enum Command {
     /// Compare two JSON reports (`scan --format json`): findings new and resolved, the count per
     /// severity, and each framework's score when the reports have them.
     Diff(DiffArgs),
-    /// Fix findings in manifest files, keeping comments and layout: safe fixes by default,
-    /// unsafe ones with --unsafe-fixes; --diff shows the changes without writing them. With
-    /// --cluster: print a `kubectl patch` command per live object, or --apply the patches.
+    /// Fix findings in manifest files (YAML or JSON), Helm values and Kustomize overlays,
+    /// keeping comments and layout: safe fixes by default, unsafe ones with --unsafe-fixes;
+    /// --diff shows the changes without writing them. With --cluster: print a `kubectl patch`
+    /// command per live object, or --apply the patches.
     Fix(Box<FixArgs>),
     /// Print the documentation of a control (by ID or by another tool's ID).
     Explain {

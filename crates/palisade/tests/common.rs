@@ -10,6 +10,27 @@ use serde_json::Value;
 
 use assert_cmd::Command;
 
+/// stdout, stderr and exit status of a finished run (-1 when killed by a signal).
+pub fn texts(output: std::process::Output) -> (String, String, i32) {
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+        output.status.code().unwrap_or(-1),
+    )
+}
+
+/// `palisade fix ARGS` run in `dir`.
+pub fn fix_in(dir: &Path, args: &[&str]) -> (String, String, i32) {
+    texts(
+        palisade()
+            .current_dir(dir)
+            .arg("fix")
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
 pub fn palisade() -> Command {
     let mut cmd = Command::cargo_bin("palisade").expect("binary builds");
     cmd.env("NO_COLOR", "1");

@@ -37,18 +37,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 fn fix(dir: &Path, args: &[&str]) -> (String, String, i32) {
-    let output = palisade()
-        .current_dir(dir)
-        .arg("fix")
-        .arg(".")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-        output.status.code().unwrap_or(-1),
-    )
+    fix_in(dir, &[&["."][..], args].concat())
 }
 
 fn controls() -> Vec<Value> {

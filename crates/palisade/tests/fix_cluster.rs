@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::palisade;
+use common::{palisade, texts};
 use palisade_fakeapi::{FakeApiServer, FakeApiServerBuilder, RequestRecord};
 use serde_json::{Value, json};
 
@@ -98,11 +98,7 @@ fn fix(kubeconfig: &Path, args: &[&str]) -> (String, String, i32) {
         .write_stdin("")
         .output()
         .unwrap();
-    (
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-        output.status.code().unwrap(),
-    )
+    texts(output)
 }
 
 /// The findings of controls with a safe fix (`palisade controls`) still open on the objects

@@ -22,20 +22,6 @@ fn have(tool: &str) -> bool {
     found
 }
 
-fn fix(dir: &Path, args: &[&str]) -> (String, String, i32) {
-    let output = palisade()
-        .current_dir(dir)
-        .arg("fix")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-        output.status.code().unwrap_or(-1),
-    )
-}
-
 fn scan_controls(dir: &Path, target: &str) -> Vec<String> {
     let output = palisade()
         .current_dir(dir)
@@ -113,7 +99,7 @@ fn chart_values_are_edited_when_a_value_drives_the_field_and_templates_are_point
     chart(dir.path());
     let values = dir.path().join("chart/values.yaml");
 
-    let (diff, stderr, code) = fix(
+    let (diff, stderr, code) = fix_in(
         dir.path(),
         &["chart", "--unsafe-fixes", "--only", ONLY, "--diff"],
     );
@@ -124,7 +110,7 @@ fn chart_values_are_edited_when_a_value_drives_the_field_and_templates_are_point
     );
     assert_eq!(std::fs::read_to_string(&values).unwrap(), VALUES);
 
-    let (report, stderr, code) = fix(dir.path(), &["chart", "--unsafe-fixes", "--only", ONLY]);
+    let (report, stderr, code) = fix_in(dir.path(), &["chart", "--unsafe-fixes", "--only", ONLY]);
     assert_eq!(code, 0, "{stderr}");
     // Comments, quoting and every untouched line stay as they were.
     assert_eq!(
@@ -168,12 +154,12 @@ fn chart_values_are_edited_when_a_value_drives_the_field_and_templates_are_point
     assert!(left.contains(&"POD-004".to_string()));
 
     let fixed = std::fs::read_to_string(&values).unwrap();
-    let (_, _, code) = fix(
+    let (_, _, code) = fix_in(
         dir.path(),
         &["chart", "--unsafe-fixes", "--only", ONLY, "--diff"],
     );
     assert_eq!(code, 0, "a second run finds nothing more to edit");
-    fix(dir.path(), &["chart", "--unsafe-fixes", "--only", ONLY]);
+    fix_in(dir.path(), &["chart", "--unsafe-fixes", "--only", ONLY]);
     assert_eq!(std::fs::read_to_string(&values).unwrap(), fixed);
 }
 
@@ -185,7 +171,7 @@ fn fixes_go_into_the_last_values_file_given_and_set_overrides_are_respected() {
     let dir = tempfile::tempdir().unwrap();
     chart(dir.path());
     let prod = write(dir.path(), "prod.yaml", "# production\nreplicaCount: 5\n");
-    let (report, stderr, code) = fix(
+    let (report, stderr, code) = fix_in(
         dir.path(),
         &["chart", "-f", "prod.yaml", "--only", "POD-014"],
     );
@@ -203,7 +189,7 @@ fn fixes_go_into_the_last_values_file_given_and_set_overrides_are_respected() {
     // A --set of the same value wins over any file: the edit cannot show in the rendering.
     let dir = tempfile::tempdir().unwrap();
     chart(dir.path());
-    let (report, _, _) = fix(
+    let (report, _, _) = fix_in(
         dir.path(),
         &[
             "chart",
@@ -268,7 +254,7 @@ fn kustomize_fixes_are_written_as_a_referenced_patch_and_verified() {
         .join("prod/palisade-fixes/deployment-prod-prod-web.yaml");
 
     // Without the flag: listed, with the file that defines the object.
-    let (report, _, _) = fix(dir.path(), &[&["prod"][..], &only].concat());
+    let (report, _, _) = fix_in(dir.path(), &[&["prod"][..], &only].concat());
     assert!(
         report.contains("(defined in base/web.yaml)") || report.contains("base/web.yaml"),
         "{report}"
@@ -278,7 +264,7 @@ fn kustomize_fixes_are_written_as_a_referenced_patch_and_verified() {
         "{report}"
     );
 
-    let (diff, stderr, code) = fix(
+    let (diff, stderr, code) = fix_in(
         dir.path(),
         &[&["prod", "--kustomize-patch", "--diff"][..], &only].concat(),
     );
@@ -294,7 +280,7 @@ fn kustomize_fixes_are_written_as_a_referenced_patch_and_verified() {
     assert!(!patch.exists());
     assert_eq!(std::fs::read_to_string(&kustomization).unwrap(), OVERLAY);
 
-    let (report, stderr, code) = fix(
+    let (report, stderr, code) = fix_in(
         dir.path(),
         &[&["prod", "--kustomize-patch"][..], &only].concat(),
     );
@@ -334,7 +320,7 @@ fn kustomize_fixes_are_written_as_a_referenced_patch_and_verified() {
     assert!(!left.contains(&"POD-004".to_string()));
     assert!(!left.contains(&"POD-014".to_string()));
 
-    let (_, _, code) = fix(
+    let (_, _, code) = fix_in(
         dir.path(),
         &[&["prod", "--kustomize-patch", "--diff"][..], &only].concat(),
     );
